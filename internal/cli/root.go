@@ -1,0 +1,64 @@
+// Package cli implements the addonsync command line.
+package cli
+
+import (
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+)
+
+// Streams are the standard streams a command writes to.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// GlobalOptions are the flags every command shares.
+type GlobalOptions struct {
+	Streams
+	// Dir is the config repo directory (--repo, default ".").
+	Dir string
+	// Ref reads the config from a git ref instead of the working tree (--ref).
+	Ref string
+	// Verbose turns on debug logging to stderr.
+	Verbose bool
+	// NoColor disables colour even on a terminal.
+	NoColor bool
+	// Logger is built in PersistentPreRun from Verbose.
+	Logger *slog.Logger
+}
+
+// NewRootCmd returns the addonsync command with every subcommand added.
+func NewRootCmd(s Streams) *cobra.Command {
+	g := &GlobalOptions{Streams: s, Dir: ".", Logger: slog.New(slog.DiscardHandler)}
+	root := &cobra.Command{
+		Use:   "addonsync",
+		Short: "GitOps reconciler for Kubernetes cluster add-ons",
+		Long: `addonsync renders the cluster add-ons described in a config repo (Helm charts,
+values and kustomize overlays per cluster), diffs them against the live clusters,
+server-side applies them, prunes what is no longer rendered, and opens pull
+requests when upstream charts release new versions.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if g.Verbose {
+				g.Logger = slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+		},
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	pf := root.PersistentFlags()
+	pf.StringVarP(&g.Dir, "repo", "C", g.Dir, "config repo directory")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logging to stderr")
+	pf.BoolVar(&g.NoColor, "no-color", false, "never colour the output")
+
+	// Every command is added here, explicitly.
+	root.AddCommand(
+		newVersionCmd(g),
+	)
+	return root
+}
