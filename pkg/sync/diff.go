@@ -1,9 +1,6 @@
 package sync
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // DiffOptions tune a Diff.
 type DiffOptions struct {
@@ -112,12 +109,4 @@ func (r *DiffResult) summarize() {
 		s.Prune += as.Prune
 	}
 	r.Summary = s
-}
-
-// diffSubject is "Kind/namespace/name", or "Kind/name" without a namespace.
-func diffSubject(kind, namespace, name string) string {
-	if namespace == "" {
-		return kind + "/" + name
-	}
-	return strings.Join([]string{kind, namespace, name}, "/")
 }

@@ -20,7 +20,8 @@ const (
 
 // normalizeForDiff returns a deep copy of u without what the API server owns: status and the
 // metadata fields the server writes (managedFields, resourceVersion, uid, generation,
-// creationTimestamp, selfLink) and the annotations clients and controllers stamp on objects.
+// creationTimestamp, selfLink), the annotations clients and controllers stamp on objects, and
+// addonsync's own applied-hash annotation (it changes whenever anything else does).
 // Server defaults are left in: Diff compares the live object with the result of a dry-run
 // apply, so defaults appear on both sides and cancel out.
 func normalizeForDiff(u *unstructured.Unstructured) map[string]any {
@@ -39,6 +40,7 @@ func normalizeForDiff(u *unstructured.Unstructured) map[string]any {
 	if ann, ok := md["annotations"].(map[string]any); ok {
 		delete(ann, "kubectl.kubernetes.io/last-applied-configuration")
 		delete(ann, "deployment.kubernetes.io/revision")
+		delete(ann, AnnotationAppliedHash)
 		if len(ann) == 0 {
 			delete(md, "annotations")
 		}
@@ -108,22 +110,18 @@ func (a diffAction) String() string { return string(a) }
 // compareObject decides what a sync does to one object. live is the object on the cluster
 // (nil when it does not exist); merged is the result of the dry-run apply (nil when the
 // dry run could not run, e.g. the CRD is not installed yet). A create carries the YAML of
-// the merged object, or of the rendered one without a dry-run result; a change carries the
+// the rendered object (server defaults would only be noise there); a change carries the
 // unified diff of live against merged. Both are normalised and Secret values masked.
 func compareObject(rendered, live, merged *unstructured.Unstructured, contextLines int) (ObjectDiff, diffAction, error) {
 	od := ObjectDiff{
-		Subject:    diffSubject(rendered.GetKind(), rendered.GetNamespace(), rendered.GetName()),
+		Subject:    IDOf(rendered).String(),
 		APIVersion: rendered.GetAPIVersion(),
 		Kind:       rendered.GetKind(),
 		Namespace:  rendered.GetNamespace(),
 		Name:       rendered.GetName(),
 	}
 	if live == nil {
-		src := merged
-		if src == nil {
-			src = rendered
-		}
-		obj := normalizeForDiff(src)
+		obj := normalizeForDiff(rendered)
 		maskSecretValues(nil, obj)
 		y, err := diffYAML(obj)
 		if err != nil {

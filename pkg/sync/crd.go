@@ -1,0 +1,71 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// establishCRDs waits until every CRD of the stage is Established, then resets the REST mapper
+// so the next stages find the new kinds. Unchanged CRDs that were already Established cost no
+// request.
+func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured, entries []ChangeSetEntry) error {
+	changed := false
+	for i, o := range objs {
+		if o.GroupVersionKind().GroupKind() != gkCRD {
+			continue
+		}
+		if entries[i].Action == ActionUnchanged && established(r.live[IDOf(o)]) {
+			continue
+		}
+		changed = true
+		if err := m.waitEstablished(ctx, o.GetName()); err != nil {
+			return err
+		}
+	}
+	if changed {
+		m.mapper.Reset()
+	}
+	return nil
+}
+
+// waitEstablished polls a CRD with backoff until its Established condition is True.
+func (m *Manager) waitEstablished(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.CRDTimeout)
+	defer cancel()
+	backoff := wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 1 << 30, Cap: 2 * time.Second}
+	err := wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
+		u, err := m.dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil //nolint:nilerr // retried until the timeout
+		}
+		return established(u), nil
+	})
+	if err != nil {
+		return fmt.Errorf("CustomResourceDefinition/%s: not Established within %s: %w; check the CRD's status conditions",
+			name, m.opts.CRDTimeout, err)
+	}
+	return nil
+}
+
+// established reports whether a CRD's Established condition is True.
+func established(crd *unstructured.Unstructured) bool {
+	if crd == nil {
+		return false
+	}
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conds {
+		cm, _ := c.(map[string]any)
+		if cm["type"] == "Established" && cm["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,337 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	gosync "sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
+)
+
+// DefaultFieldManager is the server-side apply field manager when none is configured.
+const DefaultFieldManager = "addonsync"
+
+// DefaultInventoryNamespace holds the ApplySet parents when none is configured.
+const DefaultInventoryNamespace = "addonsync-system"
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	// FieldManager is the server-side apply field manager (default "addonsync").
+	FieldManager string
+	// InventoryNamespace holds one ApplySet parent ConfigMap per add-on (default "addonsync-system").
+	InventoryNamespace string
+	// Concurrency bounds the requests in flight per stage (default 16).
+	Concurrency int
+	// Logger receives debug logs (default: discard).
+	Logger *slog.Logger
+	// Tooling is the applyset.kubernetes.io/tooling value, "addonsync/<version>".
+	Tooling string
+	// CRDTimeout bounds the wait for a CustomResourceDefinition to be Established (default 2m).
+	CRDTimeout time.Duration
+	// DeleteTimeout bounds the wait for an object deleted to be recreated (default 2m).
+	DeleteTimeout time.Duration
+}
+
+// DefaultManagerOptions returns the defaults.
+func DefaultManagerOptions() ManagerOptions {
+	return ManagerOptions{
+		FieldManager:       DefaultFieldManager,
+		InventoryNamespace: DefaultInventoryNamespace,
+		Concurrency:        16,
+		Logger:             slog.New(slog.DiscardHandler),
+		Tooling:            "addonsync/dev",
+		CRDTimeout:         2 * time.Minute,
+		DeleteTimeout:      2 * time.Minute,
+	}
+}
+
+func (o ManagerOptions) withDefaults() ManagerOptions {
+	d := DefaultManagerOptions()
+	if o.FieldManager == "" {
+		o.FieldManager = d.FieldManager
+	}
+	if o.InventoryNamespace == "" {
+		o.InventoryNamespace = d.InventoryNamespace
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = d.Concurrency
+	}
+	if o.Logger == nil {
+		o.Logger = d.Logger
+	}
+	if o.Tooling == "" {
+		o.Tooling = d.Tooling
+	}
+	if o.CRDTimeout <= 0 {
+		o.CRDTimeout = d.CRDTimeout
+	}
+	if o.DeleteTimeout <= 0 {
+		o.DeleteTimeout = d.DeleteTimeout
+	}
+	return o
+}
+
+// Manager applies rendered add-ons to one cluster and prunes what they no longer render.
+type Manager struct {
+	dynamic dynamic.Interface
+	mapper  meta.ResettableRESTMapper
+	log     *slog.Logger
+	opts    ManagerOptions
+}
+
+// NewManager returns a Manager for the cluster cfg reaches. A cfg without QPS gets 100 QPS and
+// a burst of 200: client-go's 5/10 would throttle a sync of a thousand objects.
+func NewManager(cfg *rest.Config, o ManagerOptions) (*Manager, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 100, 200
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	o = o.withDefaults()
+	return &Manager{
+		dynamic: dyn,
+		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
+		log:     o.Logger,
+		opts:    o,
+	}, nil
+}
+
+// SyncOptions tune one Sync call.
+type SyncOptions struct {
+	// DryRun sends every write with dryRun=All and deletes nothing.
+	DryRun bool
+	// Prune deletes objects the inventory lists and the render lacks (default true).
+	Prune bool
+	// MaxPrune overrides the prune limits: >0 allows at most that many deletions per add-on,
+	// <0 removes the limit, 0 uses the configured limits.
+	MaxPrune int
+	// PruneLimits are the repo-wide limits (Repository.Spec.Prune); add-on limits override them.
+	PruneLimits config.PruneLimits
+	// Partial means the render holds only some of the cluster's add-ons (sync --addon): add-ons
+	// missing from it are left alone instead of being pruned as removed.
+	Partial bool
+	// Wait waits for each add-on's objects to be healthy before the next add-on.
+	Wait bool
+	// Progress, when set, receives events as the sync runs (called from one goroutine at a time).
+	Progress func(Event)
+}
+
+// DefaultSyncOptions returns the defaults: prune on, wait on.
+func DefaultSyncOptions() SyncOptions { return SyncOptions{Prune: true, Wait: true} }
+
+// EventType says what an Event reports.
+type EventType string
+
+// Event types.
+const (
+	EventAddonStarted  EventType = "addon-started"
+	EventObject        EventType = "object"
+	EventAddonFinished EventType = "addon-finished"
+	EventPrune         EventType = "prune"
+)
+
+// String returns the type.
+func (t EventType) String() string { return string(t) }
+
+// Event reports progress.
+type Event struct {
+	// Type of the event.
+	Type EventType
+	// Addon it concerns.
+	Addon string
+	// Entry is set for EventObject and EventPrune.
+	Entry *ChangeSetEntry
+	// Result is set for EventAddonFinished.
+	Result *AddonResult
+}
+
+// AddonResult is the outcome for one add-on.
+type AddonResult struct {
+	// Addon name.
+	Addon string `json:"addon"`
+	// ChangeSet lists what happened per object (applies, then prunes).
+	ChangeSet ChangeSet `json:"changeSet"`
+	// Duration of the add-on's apply and prune.
+	Duration time.Duration `json:"duration"`
+	// Err is why the add-on failed or was skipped.
+	Err error `json:"-"`
+	// Removed is true for an add-on no longer in the cluster config, pruned with its inventory.
+	Removed bool `json:"removed,omitempty"`
+}
+
+// Result is the outcome of a Sync.
+type Result struct {
+	// Cluster name.
+	Cluster string `json:"cluster"`
+	// Addons in sync order, then removed add-ons.
+	Addons []AddonResult `json:"addons"`
+}
+
+// ChangeSet merges every add-on's change set.
+func (r *Result) ChangeSet() ChangeSet {
+	var c ChangeSet
+	for _, a := range r.Addons {
+		c.Append(a.ChangeSet)
+	}
+	return c
+}
+
+// addonRun is the state of one add-on through the pipeline.
+type addonRun struct {
+	addon   *render.Addon
+	opts    SyncOptions
+	started time.Time
+
+	// Set by prepare.
+	set     applySet
+	objects []*unstructured.Unstructured
+	hashes  map[ObjectID]string
+
+	// Set by loadInventory; inv.Exists is false on the add-on's first sync (install).
+	inv *Inventory
+
+	// live holds the listed members, keyed by ID; listed records which lists were made.
+	mu     gosync.Mutex
+	live   map[ObjectID]*unstructured.Unstructured
+	listed map[listKey]bool
+
+	changes ChangeSet
+}
+
+// step is a named stage of the per-add-on pipeline.
+type step struct {
+	name string
+	run  func(ctx context.Context, r *addonRun) error
+}
+
+// addonPipeline lists the per-add-on steps in order.
+func (m *Manager) addonPipeline() []step {
+	return []step{
+		{"prepare", m.prepare},
+		{"loadInventory", m.loadInventory},
+		{"widenInventory", m.widenInventory},
+		{"ensureNamespace", m.ensureNamespace},
+		{"preHooks", m.preHooks},
+		{"applyStages", m.applyStages},
+		{"postHooks", m.postHooks},
+		{"wait", m.wait},
+	}
+}
+
+// Sync applies every add-on of c in order, then, if all applied, prunes. On a partial failure
+// it returns the partial result and the error.
+func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*Result, error) {
+	res := &Result{Cluster: c.Name}
+	progress := serialise(o.Progress)
+	o.Progress = progress
+	if !o.DryRun {
+		if err := m.ensureInventoryNamespace(ctx); err != nil {
+			return res, err
+		}
+	}
+	runs := make([]*addonRun, 0, len(c.Addons))
+	failed := map[string]bool{}
+	var errs []error
+	for i := range c.Addons {
+		a := &c.Addons[i]
+		progress(Event{Type: EventAddonStarted, Addon: a.Name})
+		r := &addonRun{addon: a, opts: o, started: time.Now()}
+		var err error
+		if dep := failedDependency(a, failed); dep != "" {
+			err = fmt.Errorf("add-on %q: skipped: dependency %q failed; fix it and sync again", a.Name, dep)
+			for _, obj := range a.Objects {
+				r.changes.Add(newEntry(a.Name, IDOf(obj), ActionSkipped, "dependency "+dep+" failed"))
+			}
+		} else {
+			err = m.runPipeline(ctx, r)
+		}
+		if err != nil {
+			failed[a.Name] = true
+			errs = append(errs, err)
+		}
+		res.Addons = append(res.Addons, AddonResult{Addon: a.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err})
+		runs = append(runs, r)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(errs) > 0 || ctx.Err() != nil {
+		errs = append(errs, ctx.Err())
+		m.finishAll(res, progress)
+		return res, fmt.Errorf("cluster %q: nothing pruned because the apply did not complete: %w", c.Name, errors.Join(errs...))
+	}
+	err := m.pruneAll(ctx, c, runs, res, o)
+	m.finishAll(res, progress)
+	return res, err
+}
+
+func (m *Manager) finishAll(res *Result, progress func(Event)) {
+	for i := range res.Addons {
+		progress(Event{Type: EventAddonFinished, Addon: res.Addons[i].Addon, Result: &res.Addons[i]})
+	}
+}
+
+// runPipeline runs the steps of one add-on, stopping at the first error.
+func (m *Manager) runPipeline(ctx context.Context, r *addonRun) error {
+	for _, s := range m.addonPipeline() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("add-on %q: %s: %w", r.addon.Name, s.name, err)
+		}
+		m.log.Debug("step", "addon", r.addon.Name, "step", s.name)
+		if err := s.run(ctx, r); err != nil {
+			return fmt.Errorf("add-on %q: %w", r.addon.Name, err)
+		}
+	}
+	return nil
+}
+
+// failedDependency returns the first dependency of a that failed or was skipped.
+func failedDependency(a *render.Addon, failed map[string]bool) string {
+	for _, d := range a.Spec.DependsOn {
+		if failed[d] {
+			return d
+		}
+	}
+	return ""
+}
+
+// serialise makes a progress callback safe to call from several goroutines; nil becomes a no-op.
+func serialise(f func(Event)) func(Event) {
+	if f == nil {
+		return func(Event) {}
+	}
+	var mu gosync.Mutex
+	return func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		f(e)
+	}
+}
+
+// preHooks runs pre-install (first sync) or pre-upgrade hooks. Hooks are wired in by hooks.go.
+func (m *Manager) preHooks(ctx context.Context, r *addonRun) error { return nil }
+
+// postHooks runs post-install or post-upgrade hooks.
+func (m *Manager) postHooks(ctx context.Context, r *addonRun) error { return nil }
+
+// wait waits for the add-on's objects to be healthy when SyncOptions.Wait is set (wait.go).
+func (m *Manager) wait(ctx context.Context, r *addonRun) error { return nil }
