@@ -3,13 +3,15 @@ package upgrade
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"os"
+	"path/filepath"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
 )
 
 // SetChartVersion returns addon.yaml with spec.chart.version set to version, changing only
@@ -93,35 +95,26 @@ func offsetOf(data []byte, line, column int) (int, error) {
 }
 
 // AddLockEntry returns addonsync.lock with entry added (replacing an entry with the same
-// source, name and version), charts sorted by source, name and version. data may be empty
-// when the repo has no lock yet. The output is deterministic.
+// source, name and version), written exactly as render.WriteLock writes it. data may be
+// empty when the repo has no lock yet.
 func AddLockEntry(data []byte, entry config.LockedChart) ([]byte, error) {
-	lock := config.Lock{TypeMeta: config.TypeMeta{APIVersion: config.APIVersion, Kind: "Lock"}}
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := sigsyaml.UnmarshalStrict(data, &lock); err != nil {
-			return nil, fmt.Errorf("%s: parse: %w", config.LockFile, err)
-		}
+	fsys := fstest.MapFS{}
+	if len(data) > 0 {
+		fsys[config.LockFile] = &fstest.MapFile{Data: data}
 	}
-	kept := lock.Charts[:0]
-	for _, c := range lock.Charts {
-		if c.Source != entry.Source || c.Name != entry.Name || c.Version != entry.Version {
-			kept = append(kept, c)
-		}
-	}
-	lock.Charts = append(kept, entry)
-	sort.Slice(lock.Charts, func(i, j int) bool {
-		a, b := lock.Charts[i], lock.Charts[j]
-		if a.Source != b.Source {
-			return a.Source < b.Source
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.Version < b.Version
-	})
-	out, err := sigsyaml.Marshal(lock)
+	lock, err := render.LoadLock(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encode: %w", config.LockFile, err)
+		return nil, err
 	}
-	return out, nil
+	render.SetLock(lock, entry.Source, entry.Name, entry.Version, entry.Digest)
+	dir, err := os.MkdirTemp("", "addonsync-lock-")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.LockFile, err)
+	}
+	defer os.RemoveAll(dir)
+	p := filepath.Join(dir, config.LockFile)
+	if err := render.WriteLock(p, lock); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
 }

@@ -62,7 +62,7 @@ func TestAddLockEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "apiVersion: addonsync.io/v1alpha1\ncharts:\n- digest: sha256:2\n  name: m\n  source: https://a\n  version: 2.0.0\n- digest: sha256:1\n  name: z\n  source: https://b\n  version: 1.0.0\nkind: Lock\n"
+	want := "# Chart digests pinned by addonsync; written by addonsync, reviewed in pull requests.\napiVersion: addonsync.io/v1alpha1\ncharts:\n- digest: sha256:2\n  name: m\n  source: https://a\n  version: 2.0.0\n- digest: sha256:1\n  name: z\n  source: https://b\n  version: 1.0.0\nkind: Lock\n"
 	if diff := cmp.Diff(want, string(got)); diff != "" {
 		t.Errorf("AddLockEntry() (-want +got):\n%s", diff)
 	}

@@ -1,0 +1,397 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"slices"
+	"testing/fstest"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
+)
+
+// TrailerKey is the commit trailer addonsync writes on upgrade commits:
+// "Addonsync-Upgrade: <addon> <old> -> <new>".
+const TrailerKey = "Addonsync-Upgrade"
+
+// Renderer renders one cluster; *render.Renderer implements it.
+type Renderer interface {
+	RenderCluster(ctx context.Context, cfg *config.Config, cluster string, opts render.RenderOptions) (*render.Cluster, error)
+}
+
+// Action is what the executor did for one add-on.
+type Action string
+
+// Actions of a Result.
+const (
+	// ActionOpened: a branch was pushed and a pull request opened.
+	ActionOpened Action = "opened"
+	// ActionUpdated: the branch and/or the open pull request were updated.
+	ActionUpdated Action = "updated"
+	// ActionUnchanged: the branch and pull request already propose this version.
+	ActionUnchanged Action = "unchanged"
+	// ActionEditedByPerson: the upgrade branch has commits addonsync did not make; left alone.
+	ActionEditedByPerson Action = "edited by a person"
+	// ActionDryRun: nothing was pushed or written to GitHub.
+	ActionDryRun Action = "dry-run"
+	// ActionFailed: see Result.Err.
+	ActionFailed Action = "failed"
+)
+
+// String returns the action as printed.
+func (a Action) String() string { return string(a) }
+
+// Result is the outcome for one add-on.
+type Result struct {
+	// Addon name.
+	Addon string
+	// From and To are the versions.
+	From, To string
+	// Branch is the upgrade branch.
+	Branch string
+	// Action is what happened.
+	Action Action
+	// Commit is the upgrade branch's head after the run.
+	Commit string
+	// Pushed is true when the branch was pushed in this run.
+	Pushed bool
+	// PullRequest is the opened or updated pull request (Number 0 in a dry run).
+	PullRequest PullRequest
+	// FileDiff is the unified diff of addon.yaml.
+	FileDiff string
+	// Err is set for ActionFailed.
+	Err error
+}
+
+// ExecutorOptions configure an Executor.
+type ExecutorOptions struct {
+	// Remote is the config repo to clone, branch and push.
+	Remote GitRemote
+	// PullRequests opens and updates pull requests; unused in a dry run.
+	PullRequests PullRequests
+	// Renderer renders the old and new version for the pull request body.
+	Renderer Renderer
+	// Load reads a config tree (default config.Load).
+	Load func(fs.FS) (*config.Config, error)
+	// DryRun computes commits and pull requests without pushing or writing to GitHub.
+	DryRun bool
+	// PushAttempts bounds fetch-commit-push rounds when a push is rejected (default 3).
+	PushAttempts int
+	// BodyLimit is the maximum pull request body length (default MaxBodyLength).
+	BodyLimit int
+	// Now returns the time (default time.Now).
+	Now func() time.Time
+	// Logger receives progress (default: discard).
+	Logger *slog.Logger
+}
+
+// DefaultExecutorOptions returns the defaults for the optional fields.
+func DefaultExecutorOptions() ExecutorOptions {
+	return ExecutorOptions{
+		Load: config.Load, PushAttempts: 3, BodyLimit: MaxBodyLength, Now: time.Now,
+		Logger: slog.New(slog.DiscardHandler),
+	}
+}
+
+// Executor turns bumps into branches, commits and pull requests.
+type Executor struct {
+	o    ExecutorOptions
+	log  *slog.Logger
+	repo *gitRepo
+}
+
+// NewExecutor returns an Executor; zero optional fields take their defaults.
+func NewExecutor(o ExecutorOptions) *Executor {
+	d := DefaultExecutorOptions()
+	if o.Load == nil {
+		o.Load = d.Load
+	}
+	if o.PushAttempts <= 0 {
+		o.PushAttempts = d.PushAttempts
+	}
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = d.BodyLimit
+	}
+	if o.Now == nil {
+		o.Now = d.Now
+	}
+	if o.Logger == nil {
+		o.Logger = d.Logger
+	}
+	return &Executor{o: o, log: o.Logger}
+}
+
+// Open fetches the config repo and returns the config of its main branch and its release
+// branches.
+func (e *Executor) Open(ctx context.Context) (*config.Config, []Branch, error) {
+	repo, err := openRepo(ctx, e.o.Remote)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.repo = repo
+	cfg, _, _, err := e.loadMain()
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := repo.remoteBranches()
+	if err != nil {
+		return nil, nil, fmt.Errorf("git %s: list branches: %w", e.o.Remote.URL, err)
+	}
+	return cfg, ReleaseBranches(names, cfg.Repository.Spec.Branches.ReleasePrefix), nil
+}
+
+// loadMain loads the config at origin's main branch. The main branch name comes from the
+// config itself, so "main" is tried first and the configured name after.
+func (e *Executor) loadMain() (*config.Config, fs.FS, plumbing.Hash, error) {
+	main := "main"
+	for range 2 {
+		head := e.repo.remoteBranch(main)
+		if head.IsZero() {
+			return nil, nil, head, fmt.Errorf("git %s: branch %q not found: push the config repo's main branch first", e.o.Remote.URL, main)
+		}
+		fsys, err := e.repo.treeFS(head)
+		if err != nil {
+			return nil, nil, head, err
+		}
+		cfg, err := e.o.Load(fsys)
+		if err != nil {
+			return nil, nil, head, fmt.Errorf("%s at %s: %w", main, head.String()[:12], err)
+		}
+		if m := cfg.Repository.Spec.Branches.Main; m != "" && m != main {
+			main = m
+			continue
+		}
+		cfg.Ref, cfg.Revision = main, head.String()
+		return cfg, fsys, head, nil
+	}
+	return nil, nil, plumbing.ZeroHash, fmt.Errorf("git %s: main branch name does not settle", e.o.Remote.URL)
+}
+
+// Apply proposes one bump: it commits and pushes the upgrade branch (retrying with a fresh
+// fetch when the push is rejected) and opens or updates its pull request.
+func (e *Executor) Apply(ctx context.Context, b Bump) Result {
+	res := Result{Addon: b.Addon, From: b.From, To: b.To}
+	if e.repo == nil {
+		if _, _, err := e.Open(ctx); err != nil {
+			return failed(res, err)
+		}
+	}
+	var st *branchState
+	for attempt := 1; ; attempt++ {
+		var err error
+		st, err = e.prepare(ctx, b)
+		if err != nil {
+			return failed(res, err)
+		}
+		res.Branch, res.FileDiff, res.From = st.branch, st.fileDiff, st.from
+		if st.edited {
+			res.Action, res.Commit = ActionEditedByPerson, st.remote.String()
+			e.log.Info("upgrade branch edited by a person; leaving it", "addon", b.Addon, "branch", st.branch)
+			return res
+		}
+		if !st.push || e.o.DryRun {
+			break
+		}
+		err = e.repo.push(ctx, st.branch, st.commit, st.remote)
+		if err == nil {
+			res.Pushed = true
+			break
+		}
+		if errors.Is(err, ErrGitAuth) || ctx.Err() != nil || attempt >= e.o.PushAttempts {
+			return failed(res, fmt.Errorf("add-on %q: %w", b.Addon, err))
+		}
+		e.log.Info("push rejected; fetching and retrying", "addon", b.Addon, "attempt", attempt, "err", err)
+		if err := e.repo.fetch(ctx); err != nil {
+			return failed(res, err)
+		}
+	}
+	res.Commit = st.commit.String()
+	title := Title(b.Addon, st.from, b.To)
+	body, err := e.body(ctx, b, st)
+	if err != nil {
+		return failed(res, err)
+	}
+	res.PullRequest = PullRequest{Title: title, Body: body, Head: st.branch, Base: st.main}
+	if e.o.DryRun {
+		res.Action = ActionDryRun
+		return res
+	}
+	pr, action, err := e.upsertPR(ctx, res.PullRequest, st.labels)
+	if err != nil {
+		return failed(res, err)
+	}
+	res.PullRequest = pr
+	res.Action = action
+	if res.Pushed && action == ActionUnchanged {
+		res.Action = ActionUpdated
+	}
+	return res
+}
+
+func failed(res Result, err error) Result {
+	res.Action, res.Err = ActionFailed, err
+	return res
+}
+
+// branchState is what prepare found and built for one add-on.
+type branchState struct {
+	main, branch string
+	from         string
+	mainCfg      *config.Config
+	newFS        fs.FS
+	remote       plumbing.Hash // origin's upgrade branch before the push (zero: none)
+	commit       plumbing.Hash // the branch head to have
+	push         bool          // commit differs from remote
+	edited       bool          // remote has commits not made by addonsync
+	fileDiff     string
+	labels       []string
+}
+
+// prepare reads main and the upgrade branch and builds the upgrade commit when needed.
+func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
+	cfg, mainFS, mainHead, err := e.loadMain()
+	if err != nil {
+		return nil, err
+	}
+	addon, ok := cfg.Addons[b.Addon]
+	if !ok || addon.Spec.Chart == nil {
+		return nil, fmt.Errorf("add-on %q: not found with a chart on %s", b.Addon, cfg.Ref)
+	}
+	spec := cfg.Repository.Spec
+	st := &branchState{
+		main: cfg.Ref, branch: spec.Branches.UpgradePrefix + b.Addon, from: addon.Spec.Chart.Version,
+		mainCfg: cfg, labels: spec.GitHub.Labels,
+	}
+	st.remote = e.repo.remoteBranch(st.branch)
+	trailerWant := fmt.Sprintf("%s %s -> %s", b.Addon, st.from, b.To)
+	if !st.remote.IsZero() {
+		commits, err := e.repo.branchCommits(st.remote, mainHead)
+		if err != nil {
+			return nil, fmt.Errorf("branch %s: %w", st.branch, err)
+		}
+		for _, c := range commits {
+			if trailer(c.Message, TrailerKey) == "" || c.Author.Email != spec.Commit.Email {
+				st.edited = true
+				return st, nil
+			}
+		}
+		if len(commits) > 0 && trailer(commits[0].Message, TrailerKey) == trailerWant {
+			st.commit = st.remote
+			if st.newFS, err = e.repo.treeFS(st.remote); err != nil {
+				return nil, err
+			}
+			st.fileDiff, err = fileDiff(mainFS, st.newFS, addon.File)
+			return st, err
+		}
+	}
+	files, err := e.editFiles(ctx, cfg, mainFS, addon, b)
+	if err != nil {
+		return nil, err
+	}
+	st.newFS = overlay(mainFS, files)
+	if st.fileDiff, err = fileDiff(mainFS, st.newFS, addon.File); err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("%s\n\nBump chart %s of add-on %s from %s to %s.\n\n%s: %s\n",
+		Title(b.Addon, st.from, b.To), addon.Spec.Chart.Name, b.Addon, st.from, b.To, TrailerKey, trailerWant)
+	st.commit, err = e.repo.commitFiles(mainHead, files, msg, signature(spec.Commit.Name, spec.Commit.Email, e.o.Now()))
+	if err != nil {
+		return nil, fmt.Errorf("add-on %q: commit: %w", b.Addon, err)
+	}
+	st.push = st.commit != st.remote
+	return st, nil
+}
+
+// editFiles returns the new addon.yaml and addonsync.lock for a bump.
+func (e *Executor) editFiles(ctx context.Context, cfg *config.Config, mainFS fs.FS, addon *config.Addon, b Bump) (map[string][]byte, error) {
+	data, err := fs.ReadFile(mainFS, addon.File)
+	if err != nil {
+		return nil, fmt.Errorf("add-on %q: %w", b.Addon, err)
+	}
+	edited, err := SetChartVersion(addon.File, data, b.To)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{addon.File: edited}
+	digest := b.Target.Digest
+	if digest == "" {
+		// The source does not publish digests: render the new version once to pull it.
+		newCfg, err := e.o.Load(overlay(mainFS, files))
+		if err != nil {
+			return nil, fmt.Errorf("add-on %q: new config: %w", b.Addon, err)
+		}
+		if digest, err = e.renderedDigest(ctx, newCfg, b.Addon); err != nil {
+			return nil, err
+		}
+	}
+	lock, err := fs.ReadFile(mainFS, config.LockFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	chart := addon.Spec.Chart
+	if files[config.LockFile], err = AddLockEntry(lock, config.LockedChart{Source: chart.Repository, Name: chart.Name, Version: b.To, Digest: digest}); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+func (e *Executor) renderedDigest(ctx context.Context, cfg *config.Config, addon string) (string, error) {
+	var errs []error
+	for _, cluster := range clustersWith(cfg, addon) {
+		rc, err := e.o.Renderer.RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: []string{addon}})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, a := range rc.Addons {
+			if a.Name == addon && a.Chart != nil && a.Chart.Digest != "" {
+				return a.Chart.Digest, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("add-on %q: no digest for the new chart version: %w", addon, errors.Join(errs...))
+}
+
+// clustersWith returns the clusters of cfg that run addon, sorted.
+func clustersWith(cfg *config.Config, addon string) []string {
+	var out []string
+	for _, name := range cfg.ClusterNames() {
+		for _, a := range cfg.Clusters[name].Spec.Addons {
+			if a.Name == addon {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// overlay returns base with files replaced.
+func overlay(base fs.FS, files map[string][]byte) fs.FS {
+	out := fstest.MapFS{}
+	if m, ok := base.(fstest.MapFS); ok {
+		maps.Copy(out, m)
+	}
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		out[p] = &fstest.MapFile{Data: files[p], Mode: 0o644}
+	}
+	return out
+}
+
+func fileDiff(oldFS, newFS fs.FS, file string) (string, error) {
+	a, err := fs.ReadFile(oldFS, file)
+	if err != nil {
+		return "", err
+	}
+	b, err := fs.ReadFile(newFS, file)
+	if err != nil {
+		return "", err
+	}
+	return unifiedDiff(file, string(a), string(b)), nil
+}

@@ -1,0 +1,110 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
+)
+
+// body renders the add-on on every cluster that runs it, old (main) and new (the branch),
+// and builds the pull request body.
+func (e *Executor) body(ctx context.Context, b Bump, st *branchState) (string, error) {
+	newCfg, err := e.o.Load(st.newFS)
+	if err != nil {
+		return "", fmt.Errorf("add-on %q: config on %s: %w", b.Addon, st.branch, err)
+	}
+	clusters := clustersWith(st.mainCfg, b.Addon)
+	diffs := make([]ClusterDiff, len(clusters))
+	for i, cluster := range clusters {
+		minor := st.mainCfg.Clusters[cluster].Spec.KubernetesVersion
+		oldA, oldErr := e.renderAddon(ctx, st.mainCfg, cluster, b.Addon)
+		newA, newErr := e.renderAddon(ctx, newCfg, cluster, b.Addon)
+		if newErr != nil {
+			diffs[i] = ClusterDiff{Cluster: cluster, KubernetesVersion: minor, Err: newErr.Error()}
+			continue
+		}
+		if oldErr != nil {
+			e.log.Info("render of the current version failed; diffing against nothing", "addon", b.Addon, "cluster", cluster, "err", oldErr)
+		}
+		diffs[i] = DiffAddon(cluster, minor, oldA, newA)
+	}
+	return Body(b, diffs, e.o.BodyLimit), nil
+}
+
+func (e *Executor) renderAddon(ctx context.Context, cfg *config.Config, cluster, addon string) (*render.Addon, error) {
+	if e.o.Renderer == nil {
+		return nil, errors.New("no renderer configured")
+	}
+	rc, err := e.o.Renderer.RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: []string{addon}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range rc.Addons {
+		if rc.Addons[i].Name == addon {
+			return &rc.Addons[i], nil
+		}
+	}
+	return nil, fmt.Errorf("cluster %q: add-on %q not rendered", cluster, addon)
+}
+
+// upsertPR opens the pull request for want.Head, or updates the open one; labels are added
+// where missing. It never opens a second pull request for a branch.
+func (e *Executor) upsertPR(ctx context.Context, want PullRequest, labels []string) (PullRequest, Action, error) {
+	gh := e.o.PullRequests
+	if gh == nil {
+		return PullRequest{}, ActionFailed, errors.New("no GitHub client configured")
+	}
+	open, err := gh.ListOpen(ctx, want.Head, want.Base)
+	if err != nil {
+		return PullRequest{}, ActionFailed, err
+	}
+	action := ActionUpdated
+	var pr PullRequest
+	if len(open) > 0 {
+		pr = open[0]
+	} else {
+		pr, err = gh.Create(ctx, want)
+		switch {
+		case errors.Is(err, ErrPullRequestExists):
+			// Opened by a concurrent run between our list and create: update that one.
+			if open, err = gh.ListOpen(ctx, want.Head, want.Base); err != nil {
+				return PullRequest{}, ActionFailed, err
+			}
+			if len(open) == 0 {
+				return PullRequest{}, ActionFailed, fmt.Errorf("pull request %s -> %s: GitHub says one exists but lists none; run again", want.Head, want.Base)
+			}
+			pr = open[0]
+		case err != nil:
+			return PullRequest{}, ActionFailed, err
+		default:
+			action = ActionOpened
+		}
+	}
+	if action == ActionUpdated {
+		if pr.Title == want.Title && pr.Body == want.Body {
+			action = ActionUnchanged
+		} else if pr, err = gh.Edit(ctx, pr.Number, want.Title, want.Body); err != nil {
+			return PullRequest{}, ActionFailed, err
+		}
+	}
+	var missing []string
+	for _, l := range labels {
+		if !slices.Contains(pr.Labels, l) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) > 0 {
+		if err := gh.AddLabels(ctx, pr.Number, missing); err != nil {
+			return pr, ActionFailed, err
+		}
+		pr.Labels = append(pr.Labels, missing...)
+		if action == ActionUnchanged {
+			action = ActionUpdated
+		}
+	}
+	return pr, action, nil
+}
