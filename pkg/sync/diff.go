@@ -36,6 +36,8 @@ type AddonDiff struct {
 	Name string `json:"name"`
 	// Namespace the add-on installs into.
 	Namespace string `json:"namespace,omitempty"`
+	// Removed is true for an add-on the cluster no longer runs: a sync prunes all of it.
+	Removed bool `json:"removed,omitempty"`
 	// Create lists objects that do not exist yet; each carries its whole YAML.
 	Create []ObjectDiff `json:"create"`
 	// Change lists objects a sync would modify; each carries a unified diff of the change.
@@ -59,8 +61,10 @@ func (a AddonDiff) Summary() DiffSummary {
 type ObjectDiff struct {
 	// Subject is "Kind/namespace/name", or "Kind/name" for cluster-scoped objects.
 	Subject string `json:"subject"`
-	// APIVersion of the object.
-	APIVersion string `json:"apiVersion"`
+	// APIVersion of the object; empty for objects to prune (the inventory records group-kinds).
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Group of the object's kind, "" for the core group; set for objects to prune.
+	Group string `json:"group,omitempty"`
 	// Kind of the object.
 	Kind string `json:"kind"`
 	// Namespace of the object; empty for cluster-scoped objects.

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -91,6 +92,13 @@ func (m *Manager) Diff(ctx context.Context, c *render.Cluster, o DiffOptions) (*
 			errs = append(errs, fmt.Errorf("add-on %q: %w", r.addon.Name, err))
 		}
 		ad.Prune = prune
+	}
+	if len(o.Addons) == 0 {
+		removed, err := m.diffRemoved(ctx, c)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		res.Addons = append(res.Addons, removed...)
 	}
 	res.summarize()
 	if len(errs) > 0 {
@@ -197,7 +205,63 @@ func (m *Manager) diffObject(ctx context.Context, r *addonRun, obj *unstructured
 	return compareObject(obj, live, merged, contextLines)
 }
 
-// diffPrune lists the add-on's inventory members a sync would prune.
+// diffPrune lists the add-on's inventory members a sync would prune, as the prune phase
+// decides it: members the render lacks, except those the prune rules keep.
 func (m *Manager) diffPrune(ctx context.Context, r *addonRun) ([]ObjectDiff, error) {
-	return []ObjectDiff{}, nil
+	if r.addon.Spec.Prune.Disabled {
+		return []ObjectDiff{}, nil
+	}
+	inv, err := m.readParent(ctx, r.set)
+	if err != nil {
+		return nil, err
+	}
+	skip := map[listKey]bool{}
+	for k := range r.listed {
+		skip[listKey{gvk: k.gvk.GroupKind().WithVersion(""), namespace: k.namespace}] = true
+	}
+	more, err := m.listInventory(ctx, inv, skip)
+	if err != nil {
+		return nil, fmt.Errorf("prune candidates: %w", err)
+	}
+	inv.Members = membersOf(append(liveValues(r), more...))
+	return pruneDiffs(PruneCandidates(inv, r.objects, r.addon.Spec.Prune)), nil
+}
+
+// diffRemoved lists the add-ons whose ApplySet parent is in the inventory namespace but which
+// the cluster no longer renders: a sync prunes all of their members.
+func (m *Manager) diffRemoved(ctx context.Context, c *render.Cluster) ([]AddonDiff, error) {
+	rendered := map[string]bool{}
+	for _, a := range c.Addons {
+		rendered[a.Name] = true
+	}
+	list, err := m.dynamic.Resource(configMapGVR).Namespace(m.opts.InventoryNamespace).List(ctx,
+		metav1.ListOptions{LabelSelector: LabelApplySetID + "," + render.LabelAddon})
+	if err != nil {
+		return nil, fmt.Errorf("inventory namespace %q: list parents: %w", m.opts.InventoryNamespace, err)
+	}
+	var out []AddonDiff
+	for _, p := range list.Items {
+		addon := p.GetLabels()[render.LabelAddon]
+		if rendered[addon] || p.GetName() != ParentPrefix+addon {
+			continue
+		}
+		inv, err := m.Inventory(ctx, addon)
+		if err != nil {
+			return nil, fmt.Errorf("removed add-on %q: %w", addon, err)
+		}
+		out = append(out, AddonDiff{
+			Name: addon, Removed: true, Create: []ObjectDiff{}, Change: []ObjectDiff{},
+			Prune: pruneDiffs(PruneCandidates(inv, nil, config.PrunePolicy{})),
+		})
+	}
+	return out, nil
+}
+
+// pruneDiffs lists a prune plan's deletions.
+func pruneDiffs(plan PrunePlan) []ObjectDiff {
+	out := make([]ObjectDiff, len(plan.Delete))
+	for i, id := range plan.Delete {
+		out[i] = ObjectDiff{Subject: id.String(), Group: id.Group, Kind: id.Kind, Namespace: id.Namespace, Name: id.Name}
+	}
+	return out
 }

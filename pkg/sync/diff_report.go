@@ -102,7 +102,10 @@ func textDiff(r *DiffResult, colour bool) string {
 	var sb strings.Builder
 	for _, a := range r.Addons {
 		heading := "addon " + a.Name
-		if a.Namespace != "" {
+		switch {
+		case a.Removed:
+			heading += " (removed from the cluster)"
+		case a.Namespace != "":
 			heading += " (namespace " + a.Namespace + ")"
 		}
 		fmt.Fprintf(&sb, "%s: %s\n", p.paint(ansiBold, heading), a.Summary())
@@ -147,7 +150,11 @@ func markdownDiff(r *DiffResult) string {
 	sb.WriteString("| Add-on | Create | Change | Unchanged | Prune |\n|---|---:|---:|---:|---:|\n")
 	for _, a := range r.Addons {
 		s := a.Summary()
-		fmt.Fprintf(&sb, "| %s | %d | %d | %d | %d |\n", a.Name, s.Create, s.Change, s.Unchanged, s.Prune)
+		name := a.Name
+		if a.Removed {
+			name += " (removed)"
+		}
+		fmt.Fprintf(&sb, "| %s | %d | %d | %d | %d |\n", name, s.Create, s.Change, s.Unchanged, s.Prune)
 	}
 	s := r.Summary
 	fmt.Fprintf(&sb, "| **total** | **%d** | **%d** | **%d** | **%d** |\n\n", s.Create, s.Change, s.Unchanged, s.Prune)

@@ -162,6 +162,8 @@ type Event struct {
 	Entry *ChangeSetEntry
 	// Result is set for EventAddonFinished.
 	Result *AddonResult
+	// Message is set for EventWaiting and EventHook (wait.go).
+	Message string
 }
 
 // AddonResult is the outcome for one add-on.
@@ -208,6 +210,8 @@ type addonRun struct {
 
 	// Set by loadInventory; inv.Exists is false on the add-on's first sync (install).
 	inv *Inventory
+	// install is set by decideHookEvents (hooks.go) before widenInventory creates the parent.
+	install bool
 
 	// live holds the listed members, keyed by ID; listed records which lists were made.
 	mu     gosync.Mutex
@@ -228,6 +232,7 @@ func (m *Manager) addonPipeline() []step {
 	return []step{
 		{"prepare", m.prepare},
 		{"loadInventory", m.loadInventory},
+		{"decideHookEvents", m.decideHookEvents},
 		{"widenInventory", m.widenInventory},
 		{"ensureNamespace", m.ensureNamespace},
 		{"preHooks", m.preHooks},
@@ -328,10 +333,10 @@ func serialise(f func(Event)) func(Event) {
 }
 
 // preHooks runs pre-install (first sync) or pre-upgrade hooks. Hooks are wired in by hooks.go.
-func (m *Manager) preHooks(ctx context.Context, r *addonRun) error { return nil }
+func (m *Manager) preHooks(ctx context.Context, r *addonRun) error { return m.runPreHooks(ctx, r) }
 
 // postHooks runs post-install or post-upgrade hooks.
-func (m *Manager) postHooks(ctx context.Context, r *addonRun) error { return nil }
+func (m *Manager) postHooks(ctx context.Context, r *addonRun) error { return m.runPostHooks(ctx, r) }
 
 // wait waits for the add-on's objects to be healthy when SyncOptions.Wait is set (wait.go).
-func (m *Manager) wait(ctx context.Context, r *addonRun) error { return nil }
+func (m *Manager) wait(ctx context.Context, r *addonRun) error { return m.waitForAddon(ctx, r) }
