@@ -1,0 +1,49 @@
+// Package render turns a config repo into the exact Kubernetes objects addonsync applies to a
+// cluster: Helm charts rendered with the Helm v3 SDK for the cluster's Kubernetes minor,
+// values layered per add-on and per cluster, then kustomize overlays.
+//
+// # Pipeline
+//
+// For each add-on of a cluster (concurrently, bounded by Options.Concurrency):
+//
+//  1. The chart is fetched from an HTTP chart repository, an OCI registry or a directory in
+//     the config repo, through a content-addressed cache (Options.CacheDir), and its digest
+//     is checked against addonsync.lock.
+//  2. Values: chart defaults < addons/<a>/values.yaml < clusters/<c>/values/<a>.yaml, merged as
+//     `helm template -f a -f b` merges them (a null deletes a key).
+//  3. Helm renders with Capabilities.KubeVersion = v1.NN.0 and Capabilities.APIVersions = what
+//     that minor serves (apiversions.go) plus the custom resource kinds of the cluster's own
+//     add-ons. Unlike `helm template`, the API version set is exact: it is not the union with
+//     every group/version the Helm client knows, so a chart that probes for an API renders as
+//     it would against a real cluster of that minor.
+//  4. Objects get their namespace (namespaced kinds only), the labels
+//     app.kubernetes.io/managed-by=addonsync and addonsync.io/addon=<a>, then the overlays
+//     addons/<a>/kustomize and clusters/<c>/kustomize/<a> run with kustomize.
+//
+// Then, for the whole cluster: an object whose API the minor does not serve is an error, as is
+// the same object rendered twice. Any error means no output for the cluster.
+//
+// # Overlays
+//
+// An overlay directory is a kustomization that lists rendered.yaml in its resources; render
+// writes the objects rendered so far to rendered.yaml in an in-memory copy of the directory
+// and runs kustomize there. Only the overlay directory is copied, so an overlay cannot refer
+// to files outside it. For an add-on without a chart, addons/<a>/kustomize is the source
+// itself (it does not list rendered.yaml). Hooks are not passed through overlays.
+//
+// # Namespaces
+//
+// A namespaced object without a namespace gets the add-on's namespace. Scope comes from a
+// table of built-in kinds and from the CRDs rendered for the cluster; a kind in neither is
+// treated as namespaced, as Helm does for resources it cannot map (such an object is also
+// rejected as not served, unless its CRD is installed by an add-on).
+//
+// # Example
+//
+//	r := render.New(render.DefaultOptions())
+//	c, err := r.RenderCluster(ctx, cfg, "prod", render.RenderOptions{})
+//	if err != nil {
+//		return err
+//	}
+//	return render.WriteYAML(os.Stdout, c)
+package render

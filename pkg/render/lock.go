@@ -1,0 +1,115 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/addonsync/addonsync/pkg/config"
+)
+
+// LoadLock reads addonsync.lock from the root of fsys; a missing file is an empty lock.
+func LoadLock(fsys fs.FS) (*config.Lock, error) {
+	l := &config.Lock{TypeMeta: config.TypeMeta{APIVersion: config.APIVersion, Kind: "Lock"}}
+	data, err := fs.ReadFile(fsys, config.LockFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.LockFile, err)
+	}
+	if err := yaml.UnmarshalStrict(data, l); err != nil {
+		return nil, fmt.Errorf("%s: invalid lock file: %w (fix it, or delete it and render again to re-pin every chart)", config.LockFile, err)
+	}
+	sortLock(l)
+	return l, nil
+}
+
+// WriteLock writes l to path, entries sorted by source, name and version, so the same lock
+// always gives the same bytes. The file is replaced atomically.
+func WriteLock(path string, l *config.Lock) error {
+	out := *l
+	out.Charts = append([]config.LockedChart(nil), l.Charts...)
+	out.APIVersion, out.Kind = config.APIVersion, "Lock"
+	sortLock(&out)
+	if out.Charts == nil {
+		out.Charts = []config.LockedChart{}
+	}
+	data, err := yaml.Marshal(&out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	data = append([]byte("# Chart digests pinned by addonsync; written by addonsync, reviewed in pull requests.\n"), data...)
+	return writeFileAtomic(path, data)
+}
+
+// LookupLock returns the digest l pins for a chart version.
+func LookupLock(l *config.Lock, source, name, version string) (digest string, ok bool) {
+	if l == nil {
+		return "", false
+	}
+	for _, c := range l.Charts {
+		if c.Source == source && c.Name == name && c.Version == version {
+			return c.Digest, true
+		}
+	}
+	return "", false
+}
+
+// SetLock pins digest for a chart version in l, replacing an existing entry, keeping l sorted.
+func SetLock(l *config.Lock, source, name, version, digest string) {
+	for i, c := range l.Charts {
+		if c.Source == source && c.Name == name && c.Version == version {
+			l.Charts[i].Digest = digest
+			return
+		}
+	}
+	l.Charts = append(l.Charts, config.LockedChart{Source: source, Name: name, Version: version, Digest: digest})
+	sortLock(l)
+}
+
+func sortLock(l *config.Lock) {
+	sort.SliceStable(l.Charts, func(i, j int) bool {
+		a, b := l.Charts[i], l.Charts[j]
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Version < b.Version
+	})
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it over path.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

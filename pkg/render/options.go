@@ -1,0 +1,85 @@
+package render
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Options configure a Renderer.
+type Options struct {
+	// CacheDir holds downloaded chart archives by digest (default
+	// $XDG_CACHE_HOME/addonsync/charts).
+	CacheDir string
+	// Concurrency bounds how many add-ons (and clusters, in RenderAll) render at once
+	// (default: the number of CPUs, at least 2).
+	Concurrency int
+	// Logger receives debug messages (default: discard).
+	Logger *slog.Logger
+	// RequireLocked refuses a chart from a repository that addonsync.lock does not pin.
+	RequireLocked bool
+	// Env looks up environment variables named by repositories[].usernameEnv/passwordEnv
+	// (default os.Getenv).
+	Env func(string) string
+}
+
+// DefaultOptions returns the options the CLI uses.
+func DefaultOptions() Options {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return Options{
+		CacheDir:    filepath.Join(dir, "addonsync", "charts"),
+		Concurrency: max(2, runtime.NumCPU()),
+		Logger:      slog.New(slog.DiscardHandler),
+		Env:         os.Getenv,
+	}
+}
+
+// RenderOptions select what RenderCluster and RenderAll render.
+type RenderOptions struct {
+	// Addons renders only these add-ons of the cluster; empty renders all of them.
+	Addons []string
+}
+
+// Renderer renders clusters. It is safe for concurrent use, and keeps what it fetched and
+// rendered in memory, so rendering an unchanged cluster again is cheap.
+type Renderer struct {
+	o      Options
+	log    *slog.Logger
+	charts *chartStore
+
+	flight  singleflight.Group
+	mu      sync.Mutex
+	indexes map[string]*indexEntry // repository URL -> parsed index.yaml
+	renders *memo                  // render results by input digest
+}
+
+// New returns a Renderer; zero fields of o take their defaults.
+func New(o Options) *Renderer {
+	d := DefaultOptions()
+	if o.CacheDir == "" {
+		o.CacheDir = d.CacheDir
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = d.Concurrency
+	}
+	if o.Logger == nil {
+		o.Logger = d.Logger
+	}
+	if o.Env == nil {
+		o.Env = d.Env
+	}
+	return &Renderer{
+		o:       o,
+		log:     o.Logger,
+		charts:  newChartStore(o.CacheDir),
+		indexes: map[string]*indexEntry{},
+		renders: newMemo(512),
+	}
+}
