@@ -53,12 +53,15 @@ requests when upstream charts release new versions.`,
 	root.SetErr(s.ErrOut)
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.Dir, "repo", "C", g.Dir, "config repo directory")
+	pf.StringVar(&g.Ref, "ref", "", `read the config from this git branch, tag or commit instead of the working tree ("auto": each cluster's own branch)`)
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logging to stderr")
 	pf.BoolVar(&g.NoColor, "no-color", false, "never colour the output")
 
 	// Every command is added here, explicitly.
 	root.AddCommand(
 		newVersionCmd(g),
+		newValidateCmd(g),
+		newClustersCmd(g),
 	)
 	return root
 }

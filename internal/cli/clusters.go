@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/spf13/cobra"
+
+	"github.com/addonsync/addonsync/pkg/config"
+)
+
+type clustersOptions struct {
+	g *GlobalOptions
+	// Output is table, wide (add-on names and kubeconfig) or json.
+	Output string
+}
+
+func newClustersCmd(g *GlobalOptions) *cobra.Command {
+	o := &clustersOptions{g: g, Output: "table"}
+	cmd := &cobra.Command{
+		Use:   "clusters",
+		Short: "List the clusters, their Kubernetes minor, branch and add-ons",
+		Long: `clusters lists every cluster of the config repo with its Kubernetes minor, the branch
+it is rendered from (its release branch, or main when that branch does not exist yet)
+and its add-ons, in the order sync applies them.`,
+		Example: `  addonsync clusters
+
+  # add-on names and how each cluster is reached
+  addonsync clusters -o wide
+
+  # as seen on a release branch
+  addonsync clusters --ref release-1.34 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide or json")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *clustersOptions) Validate() error {
+	switch o.Output {
+	case "table", "wide", "json":
+		return nil
+	}
+	return Usage(fmt.Errorf("--output %q: must be table, wide or json", o.Output))
+}
+
+// clusterRow is one cluster as clusters shows it.
+type clusterRow struct {
+	Name              string `json:"name"`
+	KubernetesVersion string `json:"kubernetesVersion"`
+	// Branch is the branch the cluster is rendered from.
+	Branch string `json:"branch"`
+	// ReleaseBranch is the cluster's release branch, whether or not it exists.
+	ReleaseBranch       string   `json:"releaseBranch"`
+	ReleaseBranchExists bool     `json:"releaseBranchExists"`
+	Kubeconfig          string   `json:"kubeconfig"`
+	Addons              []string `json:"addons"`
+}
+
+// Run lists the clusters.
+func (o *clustersOptions) Run(_ context.Context) error {
+	cfg, err := loadConfig(o.g)
+	if err != nil {
+		return err
+	}
+	rows, gitRepo, err := clusterRows(o.g.Dir, cfg)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		return encodeJSONIndent(o.g.Out, rows)
+	}
+	return printClusters(o.g.Out, rows, gitRepo, o.Output == "wide")
+}
+
+// clusterRows describes every cluster; gitRepo is false when dir is not a git repository
+// (every cluster is then rendered from the working tree).
+func clusterRows(dir string, cfg *config.Config) (rows []clusterRow, gitRepo bool, err error) {
+	gitRepo = true
+	for _, name := range cfg.ClusterNames() {
+		c := cfg.Clusters[name]
+		addons, err := cfg.AddonsFor(name)
+		if err != nil {
+			return nil, false, err
+		}
+		row := clusterRow{
+			Name:              name,
+			KubernetesVersion: c.Spec.KubernetesVersion,
+			ReleaseBranch:     config.ReleaseBranch(cfg.Repository, c.Spec.KubernetesVersion),
+			Kubeconfig:        kubeconfigSummary(c.Spec.Kubeconfig),
+			Addons:            make([]string, len(addons)),
+		}
+		for i, a := range addons {
+			row.Addons[i] = a.Metadata.Name
+		}
+		row.Branch, row.ReleaseBranchExists, err = config.BranchForCluster(dir, cfg, name)
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			gitRepo, err = false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, gitRepo, nil
+}
+
+// kubeconfigSummary says how a cluster is reached, without secrets: a file, a Secret's name
+// or in-cluster.
+func kubeconfigSummary(k config.KubeconfigRef) string {
+	var s string
+	switch {
+	case k.InCluster:
+		s = "in-cluster"
+	case k.Secret != nil:
+		s = fmt.Sprintf("secret %s/%s[%s]", k.Secret.Namespace, k.Secret.Name, k.Secret.Key)
+	case k.Path != "":
+		s = "file " + k.Path
+	default:
+		s = "default kubeconfig"
+	}
+	if k.Context != "" {
+		s += " (context " + k.Context + ")"
+	}
+	return s
+}
+
+func printClusters(w io.Writer, rows []clusterRow, gitRepo, wide bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	header := "CLUSTER\tKUBERNETES\tBRANCH\tADD-ONS"
+	if wide {
+		header += "\tKUBECONFIG"
+	}
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		branch := r.Branch
+		switch {
+		case !gitRepo:
+			branch += " (not a git repository)"
+		case !r.ReleaseBranchExists:
+			branch += " (no " + r.ReleaseBranch + " branch)"
+		}
+		addons := fmt.Sprint(len(r.Addons))
+		if wide {
+			addons = strings.Join(r.Addons, ",")
+		}
+		line := r.Name + "\t" + r.KubernetesVersion + "\t" + branch + "\t" + addons
+		if wide {
+			line += "\t" + r.Kubeconfig
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
+}
