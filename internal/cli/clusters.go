@@ -44,6 +44,7 @@ and its add-ons, in the order sync applies them.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

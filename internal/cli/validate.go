@@ -43,6 +43,7 @@ It exits 0 when the config is valid and 2 when it has problems.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
