@@ -1,0 +1,214 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/addonsync/addonsync/internal/testenv"
+	"github.com/addonsync/addonsync/pkg/render"
+)
+
+const (
+	diffOldPassword = "old-pa55word-never-shown"
+	diffNewPassword = "new-pa55word-never-shown"
+)
+
+// diffSubjects lists the subjects of entries.
+func diffSubjects(ods []ObjectDiff) []string {
+	out := []string{}
+	for _, od := range ods {
+		out = append(out, od.Subject)
+	}
+	return out
+}
+
+func mustDiff(t *testing.T, m *Manager, c *render.Cluster) *DiffResult {
+	t.Helper()
+	res, err := m.Diff(context.Background(), c, DefaultDiffOptions())
+	if err != nil {
+		t.Fatalf("Diff: %v", err)
+	}
+	return res
+}
+
+func mustSync(t *testing.T, m *Manager, c *render.Cluster) {
+	t.Helper()
+	if _, err := m.Sync(context.Background(), c, syncOpts()); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+}
+
+// allFormats writes the result as text, JSON and markdown.
+func allFormats(t *testing.T, res *DiffResult) map[DiffFormat]string {
+	t.Helper()
+	out := map[DiffFormat]string{}
+	for _, f := range []DiffFormat{DiffFormatText, DiffFormatJSON, DiffFormatMarkdown} {
+		var buf bytes.Buffer
+		if err := WriteDiff(&buf, res, DiffReportOptions{Format: f, Color: true}); err != nil {
+			t.Fatal(err)
+		}
+		out[f] = buf.String()
+	}
+	return out
+}
+
+func TestDiffAgainstCluster(t *testing.T) {
+	testenv.Require(t, env)
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	m := newTestManager(t, ns, nil)
+	objs := fixture(t, "diff/app", map[string]string{"NS": ns, "PASSWORD": diffOldPassword})
+	cluster := func(objs []*unstructured.Unstructured) *render.Cluster {
+		return &render.Cluster{Name: "test", Addons: []render.Addon{addon("app", ns, objs)}}
+	}
+	all := []string{"ConfigMap/" + ns + "/app-config", "Secret/" + ns + "/app-secret", "Deployment/" + ns + "/app", "Service/" + ns + "/app"}
+
+	t.Run("lists everything as create before the first sync", func(t *testing.T) {
+		res := mustDiff(t, m, cluster(objs))
+		if diff := cmp.Diff(all, diffSubjects(res.Addons[0].Create)); diff != "" {
+			t.Errorf("Create (-want +got):\n%s", diff)
+		}
+		if !res.HasChanges() || res.Summary != (DiffSummary{Create: 4}) {
+			t.Errorf("Summary = %+v, HasChanges = %v; want 4 to create", res.Summary, res.HasChanges())
+		}
+		for f, out := range allFormats(t, res) {
+			if strings.Contains(out, diffOldPassword) || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(diffOldPassword))) {
+				t.Errorf("%s output shows the secret value", f)
+			}
+		}
+	})
+
+	mustSync(t, m, cluster(objs))
+
+	t.Run("shows nothing after a sync", func(t *testing.T) {
+		res := mustDiff(t, m, cluster(objs))
+		if res.HasChanges() || res.Summary != (DiffSummary{Unchanged: 4}) {
+			t.Errorf("Summary = %+v; want 4 unchanged\n%s", res.Summary, allFormats(t, res)[DiffFormatText])
+		}
+	})
+
+	dep := find(t, objs, "Deployment/"+ns+"/app")
+	svc := find(t, objs, "Service/"+ns+"/app")
+	t.Run("server defaults never appear when the dry run compares", func(t *testing.T) {
+		// Without the applied hash the live copy is not known to be up to date, so Diff
+		// sends the dry-run apply and compares the defaulted objects field by field.
+		for _, o := range []*unstructured.Unstructured{dep, svc} {
+			patch := []byte(`[{"op":"remove","path":"/metadata/annotations/addonsync.io~1applied-hash"}]`)
+			if _, err := objectClient(t, m, o).Patch(ctx, o.GetName(), types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res := mustDiff(t, m, cluster(objs))
+		if res.HasChanges() {
+			t.Errorf("diff shows changes after only server defaults:\n%s", allFormats(t, res)[DiffFormatText])
+		}
+		if res.Summary.Unchanged != 4 {
+			t.Errorf("Unchanged = %d, want 4", res.Summary.Unchanged)
+		}
+	})
+
+	t.Run("a hand edit appears as a one-field diff", func(t *testing.T) {
+		patch := []byte(`{"spec":{"replicas":5}}`)
+		if _, err := objectClient(t, m, dep).Patch(ctx, dep.GetName(), types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+			t.Fatal(err)
+		}
+		res := mustDiff(t, m, cluster(objs))
+		if got := diffSubjects(res.Addons[0].Change); !cmp.Equal(got, []string{"Deployment/" + ns + "/app"}) {
+			t.Fatalf("Change = %v, want the Deployment", got)
+		}
+		var changed []string
+		for _, l := range splitLines(res.Addons[0].Change[0].Diff) {
+			if strings.HasPrefix(l, "-") || strings.HasPrefix(l, "+") {
+				changed = append(changed, l)
+			}
+		}
+		if diff := cmp.Diff([]string{"-  replicas: 5", "+  replicas: 2"}, changed); diff != "" {
+			t.Errorf("changed lines (-want +got):\n%s\nfull diff:\n%s", diff, res.Addons[0].Change[0].Diff)
+		}
+		if res.Summary != (DiffSummary{Change: 1, Unchanged: 3}) {
+			t.Errorf("Summary = %+v, want 1 to change, 3 unchanged", res.Summary)
+		}
+	})
+	mustSync(t, m, cluster(objs))
+
+	t.Run("a Secret change is masked in every format", func(t *testing.T) {
+		next := fixture(t, "diff/app", map[string]string{"NS": ns, "PASSWORD": diffNewPassword})
+		res := mustDiff(t, m, cluster(next))
+		if got := diffSubjects(res.Addons[0].Change); !cmp.Equal(got, []string{"Secret/" + ns + "/app-secret"}) {
+			t.Fatalf("Change = %v, want the Secret", got)
+		}
+		d := res.Addons[0].Change[0].Diff
+		if !strings.Contains(d, "+  password: (changed)") || !strings.Contains(d, "   user: (unchanged)") {
+			t.Errorf("Secret diff does not say per key what changed:\n%s", d)
+		}
+		for f, out := range allFormats(t, res) {
+			for _, secret := range []string{diffOldPassword, diffNewPassword, "admin"} {
+				for _, form := range []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))} {
+					if strings.Contains(out, form) {
+						t.Errorf("%s output shows a secret value (%q)", f, form)
+					}
+				}
+			}
+			if !strings.Contains(out, "password: (changed)") {
+				t.Errorf("%s output does not show the password as changed", f)
+			}
+		}
+	})
+
+	t.Run("an object dropped from the render is a prune candidate", func(t *testing.T) {
+		res := mustDiff(t, m, cluster(without(objs, "ConfigMap/"+ns+"/app-config")))
+		if diff := cmp.Diff([]string{"ConfigMap/" + ns + "/app-config"}, diffSubjects(res.Addons[0].Prune)); diff != "" {
+			t.Errorf("Prune (-want +got):\n%s", diff)
+		}
+		if res.Summary != (DiffSummary{Unchanged: 3, Prune: 1}) {
+			t.Errorf("Summary = %+v, want 3 unchanged, 1 to prune", res.Summary)
+		}
+	})
+
+	t.Run("kinds without a CRD and missing namespaces are creates with a note", func(t *testing.T) {
+		widget := mustObject(t, "apiVersion: example.addonsync.io/v1\nkind: Widget\nmetadata: {name: w, namespace: "+ns+"}\nspec: {size: 3}\n")
+		elsewhere := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: "+ns+"-not-yet}\ndata: {k: v}\n")
+		res := mustDiff(t, m, cluster(append(clone(objs), widget, elsewhere)))
+		got := map[string]string{}
+		for _, od := range res.Addons[0].Create {
+			got[od.Subject] = od.Note
+		}
+		want := map[string]string{
+			"Widget/" + ns + "/w":            "CRD not installed yet",
+			"ConfigMap/" + ns + "-not-yet/c": `namespace "` + ns + `-not-yet" not created yet`,
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Create notes (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("a removed add-on is pruned whole", func(t *testing.T) {
+		res := mustDiff(t, m, &render.Cluster{Name: "test"})
+		if len(res.Addons) != 1 || !res.Addons[0].Removed || res.Addons[0].Name != "app" {
+			t.Fatalf("Addons = %+v, want app removed", res.Addons)
+		}
+		if diff := cmp.Diff(all, diffSubjects(res.Addons[0].Prune), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+			t.Errorf("Prune (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// objectClient is the dynamic client for an object's kind and namespace.
+func objectClient(t testing.TB, m *Manager, obj *unstructured.Unstructured) dynamic.ResourceInterface {
+	t.Helper()
+	ri, err := m.resourceFor(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ri
+}
