@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	yamlv3 "gopkg.in/yaml.v3"
 	"sigs.k8s.io/yaml"
 
 	"github.com/addonsync/addonsync/pkg/config"
@@ -40,11 +42,17 @@ func WriteLock(path string, l *config.Lock) error {
 	if out.Charts == nil {
 		out.Charts = []config.LockedChart{}
 	}
-	data, err := yaml.Marshal(&out)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString("# Chart digests pinned by addonsync; written by addonsync, reviewed in pull requests.\n")
+	enc := yamlv3.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(lockFile{APIVersion: out.APIVersion, Kind: out.Kind, Charts: lockEntries(out.Charts)}); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	data = append([]byte("# Chart digests pinned by addonsync; written by addonsync, reviewed in pull requests.\n"), data...)
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	data := buf.Bytes()
 	return writeFileAtomic(path, data)
 }
 
@@ -112,4 +120,26 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// lockFile orders the keys of addonsync.lock for people: apiVersion, kind, then charts.
+type lockFile struct {
+	APIVersion string      `yaml:"apiVersion"`
+	Kind       string      `yaml:"kind"`
+	Charts     []lockEntry `yaml:"charts"`
+}
+
+type lockEntry struct {
+	Source  string `yaml:"source"`
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+	Digest  string `yaml:"digest"`
+}
+
+func lockEntries(cs []config.LockedChart) []lockEntry {
+	out := make([]lockEntry, len(cs))
+	for i, c := range cs {
+		out[i] = lockEntry(c)
+	}
+	return out
 }
