@@ -174,7 +174,7 @@ func TestValidateCommand(t *testing.T) {
 		commitAll(t, repo, "remove metallb")
 		out, errOut, code := runConfigCmd(t, "validate", "-C", dir, "--ref", "main")
 		if code != ExitUsage || !strings.Contains(out, "addons/metallb: directory has no addon.yaml") ||
-			!strings.Contains(errOut, "problems in "+dir+" at main") {
+			errOut != "error: 1 problem in "+dir+" at main\n" {
 			t.Errorf("--ref main after the commit = %q %q, exit %d", out, errOut, code)
 		}
 	})

@@ -15,6 +15,7 @@ import (
 // only noticed after decoding.
 type document struct {
 	file string
+	kind string // the kind the file must have
 	root *yaml.Node
 	// pos maps a field path ("spec.addons[2].name") to the node an error about it points at:
 	// the value for scalars, the key for mappings and lists, the item for list items.
@@ -98,8 +99,8 @@ type decoder struct {
 }
 
 // decodeFile decodes root (a mapping) into out, recording positions in a new document.
-func decodeFile(file string, root *yaml.Node, out any, errs *problems) *document {
-	doc := &document{file: file, root: root, pos: map[string]*yaml.Node{}, seen: map[string]bool{}, failed: map[string]bool{}}
+func decodeFile(file, kind string, root *yaml.Node, out any, errs *problems) *document {
+	doc := &document{file: file, kind: kind, root: root, pos: map[string]*yaml.Node{}, seen: map[string]bool{}, failed: map[string]bool{}}
 	d := &decoder{doc: doc, errs: errs}
 	d.decode(root, reflect.ValueOf(out).Elem(), "")
 	return doc
@@ -207,20 +208,20 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, field string) {
 		switch {
 		case d.doc.failed[sub]:
 		case !d.doc.seen[sub]:
-			d.errs.add(d.doc.at(sub, requiredHint(sub), "required field is missing"))
+			d.errs.add(d.doc.at(sub, requiredHint(sub, d.doc.kind), "required field is missing"))
 		case fv.Kind() == reflect.String && fv.String() == "":
-			d.errs.add(d.doc.at(sub, requiredHint(sub), "must not be empty"))
+			d.errs.add(d.doc.at(sub, requiredHint(sub, d.doc.kind), "must not be empty"))
 		}
 	}
 }
 
 // requiredHint says how to fill in a missing required field.
-func requiredHint(field string) string {
+func requiredHint(field, kind string) string {
 	switch field {
 	case "apiVersion":
 		return "add apiVersion: " + APIVersion
 	case "kind":
-		return "add kind: Repository, Addon or Cluster"
+		return "add kind: " + kind
 	case "metadata.name":
 		return "set it to the directory name"
 	case "spec.namespace":

@@ -15,6 +15,9 @@ type loader struct {
 	errs     problems
 	repoDoc  *document
 	addonDoc map[string]*document // by add-on (directory) name
+	// broken are add-on directories whose addon.yaml is missing or unreadable; their
+	// problem is reported once, not again where a cluster or dependsOn names them.
+	broken   map[string]bool
 	clustDoc map[string]*document // by cluster (directory) name
 }
 
@@ -23,7 +26,7 @@ type loader struct {
 // returned as an Errors, sorted by file and line; the Config is nil then. Other failures
 // (a file that cannot be read) are returned as they are.
 func Load(fsys fs.FS) (*Config, error) {
-	l := &loader{fsys: fsys, addonDoc: map[string]*document{}, clustDoc: map[string]*document{}}
+	l := &loader{fsys: fsys, addonDoc: map[string]*document{}, clustDoc: map[string]*document{}, broken: map[string]bool{}}
 	cfg := &Config{FS: fsys, Addons: map[string]*Addon{}, Clusters: map[string]*Cluster{}}
 
 	var err error
@@ -50,6 +53,8 @@ func Load(fsys fs.FS) (*Config, error) {
 		}
 		if doc != nil {
 			cfg.Addons[name], l.addonDoc[name] = a, doc
+		} else {
+			l.broken[name] = true
 		}
 	}
 	for _, name := range clusterDirs {
@@ -110,7 +115,7 @@ func (l *loader) loadObject(file, kind string, out any) (*document, error) {
 		l.errs.fileError(file, "start it with apiVersion: "+APIVersion+" and kind: "+kind, "file is empty")
 		return nil, nil
 	}
-	doc := decodeFile(file, root, out, &l.errs)
+	doc := decodeFile(file, kind, root, out, &l.errs)
 	tm := typeMetaOf(out)
 	if tm.APIVersion != "" && tm.APIVersion != APIVersion {
 		l.errs.add(doc.at("apiVersion", "", "must be %q, got %q", APIVersion, tm.APIVersion))

@@ -121,6 +121,43 @@ func TestLoadInvalid(t *testing.T) {
 		{"yaml-syntax", []string{
 			"clusters/prod/cluster.yaml:9: invalid YAML: did not find expected ',' or ']'",
 		}},
+		{"missing-type-meta", []string{
+			"clusters/prod/cluster.yaml:1: apiVersion: required field is missing (add apiVersion: addonsync.io/v1alpha1)",
+			"clusters/prod/cluster.yaml:1: kind: required field is missing (add kind: Cluster)",
+		}},
+		{"missing-name", []string{
+			"addons/web/addon.yaml:3: metadata.name: required field is missing (set it to the directory name)",
+		}},
+		{"missing-addons-list", []string{
+			"clusters/prod/cluster.yaml:5: spec.addons: required field is missing (list the add-ons the cluster runs, e.g. addons: [{name: coredns}])",
+		}},
+		{"kubeconfig-in-cluster-and-path", []string{
+			"clusters/prod/cluster.yaml:9: spec.kubeconfig.inCluster: inCluster cannot be combined with path or secret (remove path and secret, or inCluster)",
+		}},
+		{"chart-path-without-chart-yaml", []string{
+			"addons/web/addon.yaml:8: spec.chart.path: \"charts/web\" has no Chart.yaml",
+		}},
+		{"no-chart-no-kustomize", []string{
+			"addons/web/addon.yaml:5: spec: add-on \"web\" has no chart and no addons/web/kustomize directory (add spec.chart or a kustomize/ directory with the manifests)",
+		}},
+		{"bad-directory-name", []string{
+			"addons/Web_App: add-on name \"Web_App\" must be a DNS label of at most 53 characters (use lower-case letters, digits and '-')",
+		}},
+		{"dependson-self", []string{
+			"addons/web/addon.yaml:11: spec.dependsOn[0]: add-on \"web\" depends on itself (remove it)",
+		}},
+		{"bad-mirror-url", []string{
+			"addonsync.yaml:8: spec.repositories[0].mirror: \"mirror.example.com/charts\" must be an https://, http:// or oci:// URL (e.g. https://charts.example.com or oci://registry.example.com/charts)",
+		}},
+		{"overlay-for-unused-addon", []string{
+			"clusters/prod/kustomize/db: overlay for add-on \"db\", which cluster \"prod\" does not run (add {name: db} to spec.addons in clusters/prod/cluster.yaml, or delete it)",
+		}},
+		{"two-documents", []string{
+			"addons/web/addon.yaml:11: file holds more than one YAML document (remove the \"---\" and everything after it)",
+		}},
+		{"bad-chart-version", []string{
+			"addons/web/addon.yaml:10: spec.chart.version: invalid chart version \"latest\": invalid semantic version (an exact version like \"1.2.3\")",
+		}},
 	}
 	dirs, err := os.ReadDir("testdata/invalid")
 	if err != nil {

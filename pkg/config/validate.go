@@ -106,7 +106,7 @@ func (l *loader) checkAddon(cfg *Config, name string, definedIn map[string]strin
 			l.errs.add(doc.at(field, "remove it", "add-on %q depends on itself", name))
 		case seen[dep]:
 			l.errs.add(doc.at(field, "remove the duplicate", "%q is listed twice", dep))
-		case cfg.Addons[dep] == nil:
+		case cfg.Addons[dep] == nil && !l.broken[dep]:
 			l.errs.add(doc.at(field, fmt.Sprintf("add addons/%s/addon.yaml or remove it", dep), "add-on %q does not exist", dep))
 		}
 		seen[dep] = true

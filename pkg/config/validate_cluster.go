@@ -33,7 +33,7 @@ func (l *loader) checkCluster(cfg *Config, c *Cluster, doc *document) {
 			continue
 		}
 		index[ca.Name] = i
-		if ca.Name != "" && cfg.Addons[ca.Name] == nil {
+		if ca.Name != "" && cfg.Addons[ca.Name] == nil && !l.broken[ca.Name] {
 			l.errs.add(doc.at(field, fmt.Sprintf("add addons/%s/addon.yaml or remove it", ca.Name),
 				"add-on %q does not exist", ca.Name))
 		}
