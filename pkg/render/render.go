@@ -28,6 +28,7 @@ type addonJob struct {
 	addonOv    *overlay // addons/<a>/kustomize for charted add-ons
 	clusterOv  *overlay
 	selected   bool
+	ready      bool        // prepare succeeded
 	sourceKey  string      // digest of what stage A rendered from
 	sourceOut  *helmOutput // stage A output; shared with the memo, never mutated
 	result     *Addon
@@ -62,13 +63,12 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prefix, err)
 	}
-	if err := r.forEach(ctx, prefix, jobs, func(ctx context.Context, j *addonJob) error {
+	prepErr := r.forEach(ctx, prefix, jobs, func(ctx context.Context, j *addonJob) error {
 		return r.prepare(ctx, cfg, lock, cluster, j)
-	}); err != nil {
-		return nil, err
-	}
-	apis, err := r.renderSources(ctx, prefix, jobs, base)
-	if err != nil {
+	})
+	// Render what could be prepared anyway, so one run reports every add-on's errors.
+	apis, err := r.renderSources(ctx, prefix, prepared(jobs), base)
+	if err := errors.Join(prepErr, err); err != nil {
 		return nil, err
 	}
 	var selected []*addonJob
@@ -121,6 +121,17 @@ func (r *Renderer) RenderAddon(ctx context.Context, cfg *config.Config, cluster,
 		return nil, err
 	}
 	return &c.Addons[0], nil
+}
+
+// prepared returns the jobs whose inputs were all read.
+func prepared(jobs []*addonJob) []*addonJob {
+	var out []*addonJob
+	for _, j := range jobs {
+		if j.ready {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 func selectJobs(cluster string, addons []*config.Addon, only []string) ([]*addonJob, error) {
@@ -176,6 +187,7 @@ func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config
 		}
 		j.source = ov
 		j.sourceKey = hashKey("kustomize", ov.dir, ov.digest)
+		j.ready = true
 		return nil
 	}
 	j.addonOv = ov
@@ -191,6 +203,7 @@ func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config
 		return err
 	}
 	j.vals = mergeValues(addonVals, clusterVals)
+	j.ready = true
 	return nil
 }
 
