@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -66,13 +67,14 @@ func DiffAddon(cluster, minor string, old, cur *render.Addon) ClusterDiff {
 	var diff strings.Builder
 	for _, k := range sorted {
 		o, n := oldObjs[k], newObjs[k]
-		oy, ny := maskedYAML(o, n), maskedYAML(n, o)
+		// Only the new side marks changed Secret values, so a change shows in the diff.
+		oy, ny := maskedYAML(o, nil), maskedYAML(n, o)
 		switch {
 		case o == nil:
 			d.Added = append(d.Added, k.subject())
 		case n == nil:
 			d.Removed = append(d.Removed, k.subject())
-		case oy == ny:
+		case reflect.DeepEqual(o.Object, n.Object):
 			continue
 		default:
 			d.Changed = append(d.Changed, k.subject())
@@ -104,8 +106,8 @@ func objectsOf(a *render.Addon) map[objKey]*unstructured.Unstructured {
 }
 
 // maskedYAML renders o as YAML with Secret data replaced: "***", or "*** (changed)" where
-// other (the same Secret in the other render) holds a different value for the key.
-func maskedYAML(o, other *unstructured.Unstructured) string {
+// old (the same Secret before, nil for no comparison) holds a different value for the key.
+func maskedYAML(o, old *unstructured.Unstructured) string {
 	if o == nil {
 		return ""
 	}
@@ -117,12 +119,12 @@ func maskedYAML(o, other *unstructured.Unstructured) string {
 				continue
 			}
 			var om map[string]any
-			if other != nil {
-				om, _ = other.Object[field].(map[string]any)
+			if old != nil {
+				om, _ = old.Object[field].(map[string]any)
 			}
 			for k, v := range m {
 				m[k] = "***"
-				if ov, ok := om[k]; other != nil && (!ok || fmt.Sprint(ov) != fmt.Sprint(v)) {
+				if ov, ok := om[k]; old != nil && (!ok || fmt.Sprint(ov) != fmt.Sprint(v)) {
 					m[k] = "*** (changed)"
 				}
 			}
@@ -144,7 +146,7 @@ func unifiedDiff(subject, a, b string) string {
 		to = "/dev/null"
 	}
 	s, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(a), B: difflib.SplitLines(b), FromFile: from, ToFile: to, Context: 3,
+		A: splitLines(a), B: splitLines(b), FromFile: from, ToFile: to, Context: 3,
 	})
 	if err != nil {
 		return fmt.Sprintf("# %s: diff failed: %v\n", subject, err)
@@ -272,4 +274,18 @@ func cutLines(s string, n int) string {
 	}
 	rest := strings.Count(s[cut:], "\n")
 	return s[:cut] + fmt.Sprintf("... diff cut here: %d more lines exceed GitHub's body limit; run `addonsync render` on the branch to see all of it\n", rest)
+}
+
+// splitLines splits s into lines that keep their "\n"; "" has no lines.
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	lines := strings.SplitAfter(s, "\n")
+	if last := lines[len(lines)-1]; last == "" {
+		lines = lines[:len(lines)-1]
+	} else {
+		lines[len(lines)-1] = last + "\n"
+	}
+	return lines
 }

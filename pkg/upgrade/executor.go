@@ -395,3 +395,27 @@ func fileDiff(oldFS, newFS fs.FS, file string) (string, error) {
 	}
 	return unifiedDiff(file, string(a), string(b)), nil
 }
+
+// Run opens the config repo, discovers upstream versions of the add-ons (all when addons is
+// empty), plans, and applies every actionable bump. It returns the plan and one Result per
+// applied bump; discovery failures are joined in the error.
+func (e *Executor) Run(ctx context.Context, do DiscoverOptions, addons []string) ([]Bump, []Result, error) {
+	cfg, branches, err := e.Open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	current := CurrentOf(cfg)
+	if len(addons) > 0 {
+		current = slices.DeleteFunc(current, func(c Current) bool { return !slices.Contains(addons, c.Addon) })
+	}
+	do.Repositories = cfg.Repository.Spec.Repositories
+	avail, errs := NewDiscoverer(do).DiscoverAll(ctx, current)
+	bumps := Plan(current, avail, branches, e.o.Now())
+	var results []Result
+	for _, b := range bumps {
+		if b.Actionable() {
+			results = append(results, e.Apply(ctx, b))
+		}
+	}
+	return bumps, results, errors.Join(errs...)
+}

@@ -1,12 +1,16 @@
 package upgrade
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
 )
 
 func TestSetChartVersion(t *testing.T) {
@@ -58,16 +62,29 @@ func TestSetChartVersion(t *testing.T) {
 
 func TestAddLockEntry(t *testing.T) {
 	in := "apiVersion: addonsync.io/v1alpha1\nkind: Lock\ncharts:\n- source: https://b\n  name: z\n  version: 1.0.0\n  digest: sha256:1\n"
-	got, err := AddLockEntry([]byte(in), config.LockedChart{Source: "https://a", Name: "m", Version: "2.0.0", Digest: "sha256:2"})
+	entry := config.LockedChart{Source: "https://a", Name: "m", Version: "2.0.0", Digest: "sha256:2"}
+	got, err := AddLockEntry([]byte(in), entry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "# Chart digests pinned by addonsync; written by addonsync, reviewed in pull requests.\napiVersion: addonsync.io/v1alpha1\ncharts:\n- digest: sha256:2\n  name: m\n  source: https://a\n  version: 2.0.0\n- digest: sha256:1\n  name: z\n  source: https://b\n  version: 1.0.0\nkind: Lock\n"
-	if diff := cmp.Diff(want, string(got)); diff != "" {
+	// Written as render writes locks, sorted by source.
+	p := filepath.Join(t.TempDir(), "lock")
+	if err := render.WriteLock(p, &config.Lock{Charts: []config.LockedChart{entry, {Source: "https://b", Name: "z", Version: "1.0.0", Digest: "sha256:1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(p)
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("AddLockEntry() (-want +got):\n%s", diff)
 	}
-	again, err := AddLockEntry(got, config.LockedChart{Source: "https://a", Name: "m", Version: "2.0.0", Digest: "sha256:2"})
+	again, err := AddLockEntry(got, entry)
 	if err != nil || string(again) != string(got) {
 		t.Errorf("AddLockEntry() is not idempotent: %v\n%s", err, again)
+	}
+	lock, err := render.LoadLock(fstest.MapFS{config.LockFile: {Data: got}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := render.LookupLock(lock, "https://a", "m", "2.0.0"); !ok || d != "sha256:2" {
+		t.Errorf("LookupLock() = %q, %v", d, ok)
 	}
 }

@@ -36,6 +36,9 @@ const (
 	ServerError Fault = "server-error"
 	// BadCredentials answers 401 Bad credentials.
 	BadCredentials Fault = "bad-credentials"
+	// StaleList answers a list with no items, as GitHub's replicas do for a moment after a
+	// pull request is opened.
+	StaleList Fault = "stale-list"
 )
 
 // Request is one request the server received.
@@ -241,6 +244,8 @@ func writeFault(w http.ResponseWriter, f Fault) {
 			"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 		})
+	case StaleList:
+		writeJSON(w, http.StatusOK, []any{})
 	case BadCredentials:
 		writeJSON(w, http.StatusUnauthorized, map[string]string{
 			"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401",

@@ -4,6 +4,7 @@ package gitserver
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -62,8 +63,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := &cgi.Handler{
-		Path: Backend,
-		Dir:  s.Root,
+		Path:   Backend,
+		Dir:    s.Root,
+		Stderr: io.Discard, // hook messages reach the client over the protocol
 		Env: []string{
 			"GIT_PROJECT_ROOT=" + s.Root,
 			"GIT_HTTP_EXPORT_ALL=1",
