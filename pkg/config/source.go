@@ -19,7 +19,9 @@ const RemoteName = "origin"
 // included).
 func OpenWorktree(dir string) (*Config, error) {
 	fi, err := os.Stat(dir)
-	if err != nil {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return nil, fmt.Errorf("config repo %s: %w", dir, pe.Err)
+	} else if err != nil {
 		return nil, fmt.Errorf("config repo %s: %w", dir, err)
 	}
 	if !fi.IsDir() {

@@ -13,17 +13,18 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
 )
 
 // gitRepo is a real git repository in a temporary directory, written with go-git.
 type gitRepo struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	repo *git.Repository
 	when time.Time
 }
 
-func newGitRepo(t *testing.T, dir string) *gitRepo {
+func newGitRepo(t testing.TB, dir string) *gitRepo {
 	t.Helper()
 	repo, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{
 		InitOptions: git.InitOptions{DefaultBranch: plumbing.NewBranchReferenceName("main")},
@@ -280,5 +281,33 @@ func TestCurrentBranch(t *testing.T) {
 	}
 	if got, err := CurrentBranch(g.dir); err != nil || got != "" {
 		t.Errorf("CurrentBranch detached = %q, %v; want empty", got, err)
+	}
+}
+
+// TestTreeFSConcurrentReads reads one tree from many goroutines (render reads add-ons in
+// parallel); run with -race.
+func TestTreeFSConcurrentReads(t *testing.T) {
+	g := newGitRepo(t, t.TempDir())
+	g.copyTree("testdata/valid", ".")
+	g.commit("first")
+	cfg, err := OpenRef(g.dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eg errgroup.Group
+	eg.SetLimit(8)
+	for range 32 {
+		eg.Go(func() error {
+			return fs.WalkDir(cfg.FS, ".", func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				_, err = fs.ReadFile(cfg.FS, p)
+				return err
+			})
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }
