@@ -321,4 +321,3 @@ func isLoopbackHost(ref string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-

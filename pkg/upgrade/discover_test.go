@@ -79,4 +79,3 @@ func TestDiscoverOCI(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-

@@ -29,8 +29,8 @@ const (
 // demoVersion is the chart demo at version: a ConfigMap, a Secret and, from 1.1.0, a CRD.
 func demoVersion(version, kubeVersion, secret string, withCRD bool) chartrepo.Chart {
 	files := map[string]string{
-		"values.yaml": "replicas: 1\n",
-		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  version: \"" + version + "\"\n  replicas: \"{{ .Values.replicas }}\"\n",
+		"values.yaml":           "replicas: 1\n",
+		"templates/cm.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  version: \"" + version + "\"\n  replicas: \"{{ .Values.replicas }}\"\n",
 		"templates/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: demo\nstringData:\n  password: " + secret + "\n",
 	}
 	if withCRD {
@@ -75,12 +75,12 @@ func newFixture(t *testing.T) *fixture {
 	f.charts.Add(t, demoVersion("1.1.0", ">=1.34.0-0", secretValue2, true))
 	f.charts.Add(t, demoVersion("2.0.0", ">=1.34.0-0", secretValue2, true))
 	files := map[string]string{
-		"addonsync.yaml": "apiVersion: addonsync.io/v1alpha1\nkind: Repository\nmetadata:\n  name: platform-addons\nspec:\n  github:\n    owner: example-org\n    repo: " + repoName + "\n    labels: [addonsync, dependencies]\n  commit:\n    name: addonsync-bot\n    email: bot@addonsync.example\n",
-		"addons/demo/addon.yaml":  fmt.Sprintf(addonYAML, f.charts.URL()),
-		"addons/demo/values.yaml": "replicas: 2\n",
+		"addonsync.yaml":             "apiVersion: addonsync.io/v1alpha1\nkind: Repository\nmetadata:\n  name: platform-addons\nspec:\n  github:\n    owner: example-org\n    repo: " + repoName + "\n    labels: [addonsync, dependencies]\n  commit:\n    name: addonsync-bot\n    email: bot@addonsync.example\n",
+		"addons/demo/addon.yaml":     fmt.Sprintf(addonYAML, f.charts.URL()),
+		"addons/demo/values.yaml":    "replicas: 2\n",
 		"clusters/prod/cluster.yaml": "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: prod\nspec:\n  kubernetesVersion: \"1.34\"\n  addons:\n  - name: demo\n",
 		"clusters/wsp/cluster.yaml":  "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: wsp\nspec:\n  kubernetesVersion: \"1.33\"\n  addons:\n  - name: demo\n",
-		"addonsync.lock": fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Lock\ncharts:\n- source: %s\n  name: demo\n  version: 1.0.0\n  digest: %s\n", f.charts.URL(), d1),
+		"addonsync.lock":             fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Lock\ncharts:\n- source: %s\n  name: demo\n  version: 1.0.0\n  digest: %s\n", f.charts.URL(), d1),
 	}
 	f.git.CreateRepo(t, repoName, files, "release-1.33", "release-1.34")
 	return f

@@ -19,7 +19,7 @@ func TestSetChartVersion(t *testing.T) {
 	}{
 		{
 			name: "plain scalar, comments and layout kept",
-			in: "# MetalLB\napiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata: {name: metallb}\nspec:\n  namespace: metallb-system   # ns\n  chart:\n    repository: https://metallb.github.io/metallb\n    name: metallb\n    version: 0.14.8   # pinned; bumped by addonsync\n  upgrade:\n    constraint: \"<1.0.0\"\n",
+			in:   "# MetalLB\napiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata: {name: metallb}\nspec:\n  namespace: metallb-system   # ns\n  chart:\n    repository: https://metallb.github.io/metallb\n    name: metallb\n    version: 0.14.8   # pinned; bumped by addonsync\n  upgrade:\n    constraint: \"<1.0.0\"\n",
 			want: "# MetalLB\napiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata: {name: metallb}\nspec:\n  namespace: metallb-system   # ns\n  chart:\n    repository: https://metallb.github.io/metallb\n    name: metallb\n    version: 0.15.2   # pinned; bumped by addonsync\n  upgrade:\n    constraint: \"<1.0.0\"\n",
 		},
 		{
