@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const renderFixture = "testdata/render/repo"
+
+func TestRenderCommand(t *testing.T) {
+	cache := t.TempDir()
+	run := func(t *testing.T, args ...string) (string, string, int) {
+		t.Helper()
+		return runConfigCmd(t, append([]string{"render", "-C", copyConfigTree(t, renderFixture), "--cache-dir", cache}, args...)...)
+	}
+	t.Run("prints the cluster as one YAML stream, secrets masked", func(t *testing.T) {
+		out, errOut, code := run(t, "prod")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		checkGolden(t, "render/prod.golden", out)
+		if strings.Contains(out, "hunter2") {
+			t.Error("the Secret value is in the output")
+		}
+	})
+	t.Run("prints Secret values with --show-secrets", func(t *testing.T) {
+		out, _, code := run(t, "prod", "--show-secrets")
+		if code != ExitOK || !strings.Contains(out, "password: hunter2") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+	})
+	t.Run("renders only the selected add-ons", func(t *testing.T) {
+		out, errOut, code := run(t, "prod", "--addon", "base")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if strings.Contains(out, "# Source: app/") || !strings.Contains(out, "# Source: base/Namespace/app") {
+			t.Errorf("output:\n%s", out)
+		}
+	})
+	t.Run("writes one file per object with -o", func(t *testing.T) {
+		dir := t.TempDir()
+		if _, errOut, code := run(t, "--all", "-o", dir); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var files []string
+		_ = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				rel, _ := filepath.Rel(dir, p)
+				files = append(files, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		sort.Strings(files)
+		want := []string{
+			"dev/base/01-namespace-app.yaml",
+			"prod/app/01-secret-app-app.yaml",
+			"prod/app/02-deployment-app-app.yaml",
+			"prod/base/01-namespace-app.yaml",
+		}
+		if diff := cmp.Diff(want, files); diff != "" {
+			t.Errorf("files (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("is a usage error without a cluster", func(t *testing.T) {
+		if _, _, code := run(t); code != ExitUsage {
+			t.Errorf("exit %d, want %d", code, ExitUsage)
+		}
+	})
+	t.Run("is a usage error for an unknown cluster", func(t *testing.T) {
+		_, errOut, code := run(t, "nope")
+		if code != ExitUsage || !strings.Contains(errOut, `cluster "nope" does not exist`) {
+			t.Errorf("exit %d: %s", code, errOut)
+		}
+	})
+	t.Run("fails naming cluster and add-on when a render fails", func(t *testing.T) {
+		dir := copyConfigTree(t, renderFixture)
+		if err := os.WriteFile(filepath.Join(dir, "charts/app/templates/bad.yaml"), []byte("{{ fail \"replicas must be set\" }}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runConfigCmd(t, "render", "-C", dir, "--cache-dir", cache, "prod")
+		if code == ExitOK || out != "" || !strings.Contains(errOut, `cluster "prod": add-on "app": chart app 0.1.0: helm template:`) || !strings.Contains(errOut, "replicas must be set") {
+			t.Errorf("exit %d, stdout %q, stderr %s", code, out, errOut)
+		}
+	})
+}
