@@ -62,6 +62,7 @@ requests when upstream charts release new versions.`,
 		newVersionCmd(g),
 		newValidateCmd(g),
 		newClustersCmd(g),
+		newRenderCmd(g),
 	)
 	return root
 }
