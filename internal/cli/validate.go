@@ -75,7 +75,8 @@ func (o *validateOptions) Run(_ context.Context) error {
 	}
 	res := validateResult{Dir: o.g.Dir, Ref: o.g.Ref, Valid: err == nil, Problems: problems}
 	if cfg != nil {
-		res.Revision, res.Addons, res.Clusters = cfg.Revision, len(cfg.Addons), len(cfg.Clusters)
+		res.Ref, res.Revision = cfg.Ref, cfg.Revision // --ref auto names the branch it read
+		res.Addons, res.Clusters = len(cfg.Addons), len(cfg.Clusters)
 	}
 	if res.Problems == nil {
 		res.Problems = []*config.Error{}

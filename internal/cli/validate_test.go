@@ -171,6 +171,10 @@ func TestValidateCommand(t *testing.T) {
 		if want := "config OK at main (" + first.String()[:12] + "): 5 add-ons, 2 clusters\n"; code != ExitOK || out != want {
 			t.Errorf("--ref main = %q, exit %d; want %q", out, code, want)
 		}
+		out, _, code = runConfigCmd(t, "validate", "-C", dir, "--ref", "auto")
+		if want := "config OK at main (" + first.String()[:12] + "): 5 add-ons, 2 clusters\n"; code != ExitOK || out != want {
+			t.Errorf("--ref auto = %q, exit %d; want %q", out, code, want)
+		}
 		commitAll(t, repo, "remove metallb")
 		out, errOut, code := runConfigCmd(t, "validate", "-C", dir, "--ref", "main")
 		if code != ExitUsage || !strings.Contains(out, "addons/metallb: directory has no addon.yaml") ||
