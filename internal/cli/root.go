@@ -63,6 +63,7 @@ requests when upstream charts release new versions.`,
 		newValidateCmd(g),
 		newClustersCmd(g),
 		newRenderCmd(g),
+		newUpgradeCmd(g),
 	)
 	return root
 }

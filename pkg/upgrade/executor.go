@@ -76,6 +76,9 @@ type ExecutorOptions struct {
 	Remote GitRemote
 	// PullRequests opens and updates pull requests; unused in a dry run.
 	PullRequests PullRequests
+	// NewPullRequests, when PullRequests is nil, builds it from the main branch's
+	// addonsync.yaml github settings once the repo is open.
+	NewPullRequests func(spec config.GitHubSpec) (PullRequests, error)
 	// Renderer renders the old and new version for the pull request body.
 	Renderer Renderer
 	// Load reads a config tree (default config.Load).
@@ -139,6 +142,11 @@ func (e *Executor) Open(ctx context.Context) (*config.Config, []Branch, error) {
 	cfg, _, _, err := e.loadMain()
 	if err != nil {
 		return nil, nil, err
+	}
+	if e.o.PullRequests == nil && e.o.NewPullRequests != nil && !e.o.DryRun {
+		if e.o.PullRequests, err = e.o.NewPullRequests(cfg.Repository.Spec.GitHub); err != nil {
+			return nil, nil, err
+		}
 	}
 	names, err := repo.remoteBranches()
 	if err != nil {
