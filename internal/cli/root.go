@@ -63,6 +63,8 @@ requests when upstream charts release new versions.`,
 		newValidateCmd(g),
 		newClustersCmd(g),
 		newRenderCmd(g),
+		newDiffCmd(g),
+		newSyncCmd(g),
 		newUpgradeCmd(g),
 	)
 	return root

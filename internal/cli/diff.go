@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/addonsync/addonsync/internal/kube"
+	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
+	"github.com/addonsync/addonsync/pkg/sync"
+)
+
+type diffOptions struct {
+	g *GlobalOptions
+	// Cluster is the cluster to diff.
+	Cluster string
+	// Addons limits the diff to these add-ons.
+	Addons []string
+	// Output is the -o flag: text, json or markdown.
+	Output string
+	// CacheDir overrides the chart cache directory.
+	CacheDir string
+	// Concurrency bounds the dry-run requests in flight.
+	Concurrency int
+
+	format sync.DiffFormat
+}
+
+func newDiffCmd(g *GlobalOptions) *cobra.Command {
+	o := &diffOptions{g: g, Output: sync.DiffFormatText.String(), Concurrency: sync.DefaultDiffOptions().Concurrency}
+	cmd := &cobra.Command{
+		Use:   "diff CLUSTER",
+		Short: "Show what a sync would change on a cluster",
+		Long: `diff renders a cluster's add-ons and compares them with the live cluster through a
+server-side dry-run apply (the same field manager and force as sync), so server
+defaults never show as changes. Per add-on it lists the objects a sync would create
+(whole YAML), change (unified diff of what changes), leave unchanged, and prune.
+Secret values are never shown: each key reads (added), (changed), (unchanged) or
+(removed).
+
+Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error.`,
+		Example: `  # what a sync of prod would do
+  addonsync diff prod
+
+  # one add-on, as JSON
+  addonsync diff prod --addon cert-manager -o json
+
+  # a pull request comment: summary table and collapsed diffs
+  addonsync diff prod -o markdown > comment.md`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeClusters(g),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.Addons, "addon", nil, "diff only this add-on (repeatable)")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or markdown")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
+	return cmd
+}
+
+// Complete takes the cluster argument.
+func (o *diffOptions) Complete(args []string) error {
+	o.Cluster = args[0]
+	return nil
+}
+
+// Validate checks the flags.
+func (o *diffOptions) Validate() error {
+	f, err := sync.ParseDiffFormat(o.Output)
+	if err != nil {
+		return Usage(err)
+	}
+	o.format = f
+	if o.Concurrency < 1 {
+		return Usage(fmt.Errorf("--concurrency %d: must be at least 1", o.Concurrency))
+	}
+	return nil
+}
+
+// Run renders the cluster, diffs it against the live cluster and writes the report; it
+// returns ErrChanges when a sync would change anything.
+func (o *diffOptions) Run(ctx context.Context) error {
+	cfg, _, err := loadClusterConfig(o.g, o.Cluster)
+	if err != nil {
+		return err
+	}
+	if err := checkAddons(cfg, o.Cluster, o.Addons); err != nil {
+		return err
+	}
+	ro := render.DefaultOptions()
+	ro.Logger = o.g.Logger
+	if o.CacheDir != "" {
+		ro.CacheDir = o.CacheDir
+	}
+	c, err := render.New(ro).RenderCluster(ctx, cfg, o.Cluster, render.RenderOptions{Addons: o.Addons})
+	if err != nil {
+		return err
+	}
+	m, err := newClusterManager(ctx, o.g, cfg, o.Cluster)
+	if err != nil {
+		return err
+	}
+	do := sync.DefaultDiffOptions()
+	do.Addons = o.Addons
+	do.Concurrency = o.Concurrency
+	res, diffErr := m.Diff(ctx, c, do)
+	if res != nil {
+		ro := sync.DiffReportOptions{Format: o.format, Color: renderToTerminal(o.g.Out) && !o.g.NoColor}
+		if err := sync.WriteDiff(o.g.Out, res, ro); err != nil {
+			return err
+		}
+	}
+	switch {
+	case diffErr != nil:
+		return diffErr
+	case res.HasChanges():
+		return ErrChanges
+	}
+	return nil
+}
+
+// checkAddons refuses --addon names the cluster does not run.
+func checkAddons(cfg *config.Config, cluster string, addons []string) error {
+	var names []string
+	for _, a := range cfg.Clusters[cluster].Spec.Addons {
+		names = append(names, a.Name)
+	}
+	var errs []error
+	for _, a := range addons {
+		if !slices.Contains(names, a) {
+			errs = append(errs, fmt.Errorf("add-on %q: cluster %q does not run it (it runs %v)", a, cluster, names))
+		}
+	}
+	return Usage(errors.Join(errs...))
+}
+
+// newClusterManager connects to a cluster as its cluster.yaml says, with the repository's
+// field manager and inventory namespace.
+func newClusterManager(ctx context.Context, g *GlobalOptions, cfg *config.Config, cluster string) (*sync.Manager, error) {
+	rc, err := kube.RESTConfig(ctx, cfg.Clusters[cluster].Spec.Kubeconfig, kube.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", cluster, err)
+	}
+	mo := sync.DefaultManagerOptions()
+	mo.Logger = g.Logger
+	mo.Tooling = "addonsync/" + BuildVersion()
+	if spec := cfg.Repository.Spec; spec.FieldManager != "" {
+		mo.FieldManager = spec.FieldManager
+	}
+	if spec := cfg.Repository.Spec; spec.InventoryNamespace != "" {
+		mo.InventoryNamespace = spec.InventoryNamespace
+	}
+	m, err := sync.NewManager(rc, mo)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", cluster, err)
+	}
+	return m, nil
+}
