@@ -112,7 +112,7 @@ func (o *upgradeCheckOptions) print(bumps []upgrade.Bump) error {
 		case b.Status == upgrade.StatusUpToDate:
 			note = "up to date"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Addon, b.From, allowed, dash(b.Newest), dash(branchMarks(b.Branches)), note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Addon, b.From, allowed, dash(b.Newest), dash(branchMarks(b.Branches)), dash(note))
 	}
 	return tw.Flush()
 }
