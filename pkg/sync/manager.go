@@ -160,7 +160,8 @@ type Event struct {
 	Addon string
 	// Entry is set for EventObject and EventPrune.
 	Entry *ChangeSetEntry
-	// Result is set for EventAddonFinished.
+	// Result is set for EventAddonFinished: sent once the add-on is applied (its prune runs
+	// after every add-on applied, reported by EventPrune), and for each removed add-on.
 	Result *AddonResult
 	// Message is set for EventWaiting and EventHook (wait.go).
 	Message string
@@ -275,24 +276,16 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 		}
 		res.Addons = append(res.Addons, AddonResult{Addon: a.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err})
 		runs = append(runs, r)
+		progress(Event{Type: EventAddonFinished, Addon: a.Name, Result: &res.Addons[len(res.Addons)-1]})
 		if ctx.Err() != nil {
 			break
 		}
 	}
 	if len(errs) > 0 || ctx.Err() != nil {
 		errs = append(errs, ctx.Err())
-		m.finishAll(res, progress)
 		return res, fmt.Errorf("cluster %q: nothing pruned because the apply did not complete: %w", c.Name, errors.Join(errs...))
 	}
-	err := m.pruneAll(ctx, c, runs, res, o)
-	m.finishAll(res, progress)
-	return res, err
-}
-
-func (m *Manager) finishAll(res *Result, progress func(Event)) {
-	for i := range res.Addons {
-		progress(Event{Type: EventAddonFinished, Addon: res.Addons[i].Addon, Result: &res.Addons[i]})
-	}
+	return res, m.pruneAll(ctx, c, runs, res, o)
 }
 
 // runPipeline runs the steps of one add-on, stopping at the first error.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -275,7 +276,26 @@ func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructure
 		}
 		return ChangeSetEntry{}, err
 	}
+	if r.opts.DryRun && live != nil {
+		// A dry run keeps the resourceVersion: compare the would-be object instead.
+		if sameContent(live, out) {
+			return newEntry(r.addon.Name, id, ActionUnchanged, ""), nil
+		}
+		return newEntry(r.addon.Name, id, ActionConfigured, ""), nil
+	}
 	return newEntry(r.addon.Name, id, actionFor(live, out, m.opts.FieldManager), ""), nil
+}
+
+// sameContent compares two versions of an object without managedFields and resourceVersion.
+func sameContent(a, b *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		c := u.DeepCopy()
+		unstructured.RemoveNestedField(c.Object, "metadata", "managedFields")
+		unstructured.RemoveNestedField(c.Object, "metadata", "resourceVersion")
+		unstructured.RemoveNestedField(c.Object, "metadata", "generation")
+		return c.Object
+	}
+	return reflect.DeepEqual(strip(a), strip(b))
 }
 
 // apply sends one server-side apply, translating conflicts and immutable-field errors.

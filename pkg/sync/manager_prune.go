@@ -241,8 +241,10 @@ func (m *Manager) pruneRemoved(ctx context.Context, c *render.Cluster, o SyncOpt
 			continue
 		}
 		start := time.Now()
+		o.Progress(Event{Type: EventAddonStarted, Addon: addon})
 		cs, err := m.removeAddon(ctx, addon, o)
 		results = append(results, AddonResult{Addon: addon, ChangeSet: cs, Duration: time.Since(start), Err: err, Removed: true})
+		o.Progress(Event{Type: EventAddonFinished, Addon: addon, Result: &results[len(results)-1]})
 		errs = append(errs, err)
 	}
 	return results, errors.Join(errs...)

@@ -1,0 +1,251 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/addonsync/addonsync/pkg/render"
+	"github.com/addonsync/addonsync/pkg/sync"
+)
+
+// syncOptions are the flags of addonsync sync.
+type syncOptions struct {
+	g *GlobalOptions
+	// Cluster is the cluster to sync.
+	Cluster string
+	// Addons limits the sync to these add-ons (nothing is pruned as removed then).
+	Addons []string
+	// DryRun sends every write with dryRun=All and deletes nothing.
+	DryRun bool
+	// Prune deletes objects no longer rendered (--prune, default true).
+	Prune bool
+	// MaxPrune overrides the prune limits: N allows N deletions per add-on, -1 any number.
+	MaxPrune int
+	// Wait waits for each add-on to be healthy before the next one.
+	Wait bool
+	// Timeout bounds the whole sync; 0 for none.
+	Timeout time.Duration
+	// Output is table or json.
+	Output string
+	// CacheDir overrides the chart cache directory.
+	CacheDir string
+}
+
+func newSyncCmd(g *GlobalOptions) *cobra.Command {
+	o := &syncOptions{g: g, Prune: true, Wait: true, Timeout: 30 * time.Minute, Output: "table"}
+	cmd := &cobra.Command{
+		Use:   "sync CLUSTER",
+		Short: "Apply a cluster's add-ons and prune what they no longer render",
+		Long: `sync renders every add-on of a cluster, then server-side applies them in dependsOn
+order: per add-on CRDs and Namespaces first (waiting until the CRDs are Established),
+cluster RBAC, the rest, admission webhooks last. Unchanged objects are not written.
+When every add-on applied, objects the add-on's inventory lists and the render no
+longer has are pruned, within the prune limits; add-ons removed from the cluster
+config are pruned with their inventory. Progress goes to stderr, the summary to
+stdout.
+
+Exit status: 0 synced, 2 usage or config error, 3 cluster error or refused prune.`,
+		Example: `  # sync prod
+  addonsync sync prod
+
+  # what a sync would do, without changing anything
+  addonsync sync prod --dry-run
+
+  # one add-on, allowing a large prune, as JSON
+  addonsync sync prod --addon kube-prometheus-stack --max-prune 60 -o json`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeClusters(g),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.Addons, "addon", nil, "sync only this add-on (repeatable); removed add-ons are not pruned then")
+	f.BoolVar(&o.DryRun, "dry-run", false, "send every write as a server-side dry run; delete nothing")
+	f.BoolVar(&o.Prune, "prune", o.Prune, "prune objects no longer rendered")
+	f.IntVar(&o.MaxPrune, "max-prune", 0, "allow up to N deletions per add-on (-1: any), overriding the prune limits")
+	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
+	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long (0: never)")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	return cmd
+}
+
+// Complete takes the cluster argument.
+func (o *syncOptions) Complete(args []string) error {
+	o.Cluster = args[0]
+	return nil
+}
+
+// Validate checks the flags.
+func (o *syncOptions) Validate() error {
+	switch o.Output {
+	case "table", "json":
+	default:
+		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
+	}
+	if o.Timeout < 0 {
+		return Usage(fmt.Errorf("--timeout %s: must not be negative", o.Timeout))
+	}
+	if o.MaxPrune < -1 {
+		return Usage(fmt.Errorf("--max-prune %d: must be -1 (no limit), 0 (configured limits) or more", o.MaxPrune))
+	}
+	return nil
+}
+
+// Run renders the cluster (nothing is applied on a render error), syncs it and writes the summary.
+func (o *syncOptions) Run(ctx context.Context) error {
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	cfg, _, err := loadClusterConfig(o.g, o.Cluster)
+	if err != nil {
+		return err
+	}
+	if err := checkAddons(cfg, o.Cluster, o.Addons); err != nil {
+		return err
+	}
+	ro := render.DefaultOptions()
+	ro.Logger = o.g.Logger
+	if o.CacheDir != "" {
+		ro.CacheDir = o.CacheDir
+	}
+	c, err := render.New(ro).RenderCluster(ctx, cfg, o.Cluster, render.RenderOptions{Addons: o.Addons})
+	if err != nil {
+		return fmt.Errorf("cluster %q: nothing applied: %w", o.Cluster, err)
+	}
+	m, err := newClusterManager(ctx, o.g, cfg, o.Cluster)
+	if err != nil {
+		return err
+	}
+	so := sync.SyncOptions{
+		DryRun:      o.DryRun,
+		Prune:       o.Prune,
+		MaxPrune:    o.MaxPrune,
+		PruneLimits: cfg.Repository.Spec.Prune,
+		Partial:     len(o.Addons) > 0,
+		Wait:        o.Wait,
+		Progress:    progressPrinter(o.g.ErrOut, o.DryRun),
+	}
+	res, syncErr := m.Sync(ctx, c, so)
+	if res != nil {
+		if err := o.write(res); err != nil {
+			return errors.Join(syncErr, err)
+		}
+	}
+	return syncErr
+}
+
+// progressPrinter writes one line per add-on as it starts and finishes, and one per pruned object.
+func progressPrinter(w io.Writer, dryRun bool) func(sync.Event) {
+	suffix := ""
+	if dryRun {
+		suffix = " (dry run)"
+	}
+	return func(e sync.Event) {
+		switch e.Type {
+		case sync.EventAddonStarted:
+			fmt.Fprintf(w, "%s: syncing%s\n", e.Addon, suffix)
+		case sync.EventAddonFinished:
+			if e.Result.Err != nil {
+				fmt.Fprintf(w, "%s: failed after %s: %v\n", e.Addon, e.Result.Duration.Round(time.Millisecond), e.Result.Err)
+				return
+			}
+			fmt.Fprintf(w, "%s: %s in %s\n", e.Addon, e.Result.ChangeSet, e.Result.Duration.Round(time.Millisecond))
+		case sync.EventPrune:
+			fmt.Fprintf(w, "%s: %s\n", e.Addon, e.Entry)
+		}
+	}
+}
+
+func (o *syncOptions) write(res *sync.Result) error {
+	if o.Output == "json" {
+		return writeSyncJSON(o.g.Out, res, o.DryRun)
+	}
+	return writeSyncTable(o.g.Out, res)
+}
+
+// writeSyncTable writes the per-add-on table and the summary line.
+func writeSyncTable(w io.Writer, res *sync.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADD-ON\tCREATED\tCONFIGURED\tUNCHANGED\tPRUNED\tDURATION\tSTATUS")
+	for _, a := range res.Addons {
+		s := a.ChangeSet.Summary()
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", a.Addon, s[sync.ActionCreated], s[sync.ActionConfigured],
+			s[sync.ActionUnchanged], s[sync.ActionPruned], a.Duration.Round(time.Millisecond), addonStatus(a))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, res.ChangeSet())
+	return err
+}
+
+func addonStatus(a sync.AddonResult) string {
+	switch {
+	case a.Err != nil:
+		return "failed"
+	case a.Removed:
+		return "removed"
+	default:
+		return "synced"
+	}
+}
+
+// syncJSON is the -o json document.
+type syncJSON struct {
+	Cluster string          `json:"cluster"`
+	DryRun  bool            `json:"dryRun"`
+	Summary map[string]int  `json:"summary"`
+	Addons  []syncAddonJSON `json:"addons"`
+}
+
+type syncAddonJSON struct {
+	Addon    string                `json:"addon"`
+	Status   string                `json:"status"`
+	Error    string                `json:"error,omitempty"`
+	Duration string                `json:"duration"`
+	Summary  map[string]int        `json:"summary"`
+	Entries  []sync.ChangeSetEntry `json:"entries"`
+}
+
+func summaryJSON(cs sync.ChangeSet) map[string]int {
+	out := map[string]int{}
+	for a, n := range cs.Summary() {
+		out[a.String()] = n
+	}
+	return out
+}
+
+func writeSyncJSON(w io.Writer, res *sync.Result, dryRun bool) error {
+	doc := syncJSON{Cluster: res.Cluster, DryRun: dryRun, Summary: summaryJSON(res.ChangeSet()), Addons: []syncAddonJSON{}}
+	for _, a := range res.Addons {
+		aj := syncAddonJSON{Addon: a.Addon, Status: addonStatus(a), Duration: a.Duration.Round(time.Millisecond).String(),
+			Summary: summaryJSON(a.ChangeSet), Entries: a.ChangeSet.Entries}
+		if a.Err != nil {
+			aj.Error = a.Err.Error()
+		}
+		if aj.Entries == nil {
+			aj.Entries = []sync.ChangeSetEntry{}
+		}
+		doc.Addons = append(doc.Addons, aj)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
