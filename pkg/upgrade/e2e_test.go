@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -385,5 +386,98 @@ func TestBodyLimit(t *testing.T) {
 		if strings.HasPrefix(line, "+  key: ") && len(line) != len("+  key: ")+70 {
 			t.Errorf("line cut mid-way: %q", line)
 		}
+	}
+}
+
+// pushToMain commits a change made by a person to main on the server.
+func (f *fixture) pushToMain(t *testing.T, file, content, msg string) {
+	t.Helper()
+	work := t.TempDir()
+	gitserver.Git(t, work, "clone", "-q", "-b", "main", f.git.Dir(repoName), ".")
+	writeFile(t, work+"/"+file, content)
+	gitserver.Git(t, work, "commit", "-q", "-am", msg)
+	gitserver.Git(t, work, "push", "-q", "origin", "main")
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpgradePRMainMoves(t *testing.T) {
+	f := newFixture(t)
+	branch := "addonsync/upgrade/demo"
+	_, results := f.run(t, f.executor(t, gitToken, githubToken, false))
+	if len(results) != 1 || results[0].Action != ActionOpened {
+		t.Fatalf("results = %s", resultText(results))
+	}
+	first := f.git.Rev(t, repoName, branch)
+
+	t.Run("an unrelated commit on main pushes nothing", func(t *testing.T) {
+		f.pushToMain(t, "addons/demo/values.yaml", "replicas: 3\n", "more replicas")
+		writes := len(f.gh.Writes())
+		_, results := f.run(t, f.executor(t, gitToken, githubToken, false))
+		if len(results) != 1 || results[0].Pushed || f.git.Rev(t, repoName, branch) != first {
+			t.Fatalf("results = %s", resultText(results))
+		}
+		// The body is rendered against main as it is now (replicas 3), so the PR is updated once.
+		if results[0].Action != ActionUpdated || len(f.gh.Writes()) != writes+1 || !strings.Contains(f.gh.PRs()[0].Body, `replicas: "3"`) {
+			t.Errorf("action %s, writes %+v", results[0].Action, f.gh.Writes()[writes:])
+		}
+	})
+	t.Run("main changing addon.yaml rebuilds the branch on it", func(t *testing.T) {
+		addon := f.git.Git(t, repoName, "show", "main:addons/demo/addon.yaml")
+		f.pushToMain(t, "addons/demo/addon.yaml", strings.Replace(addon, "# The demo add-on.", "# The demo add-on, owned by team platform.", 1), "owner comment")
+		_, results := f.run(t, f.executor(t, gitToken, githubToken, false))
+		if len(results) != 1 || !results[0].Pushed || results[0].Action != ActionUpdated {
+			t.Fatalf("results = %s", resultText(results))
+		}
+		if base := strings.TrimSpace(f.git.Git(t, repoName, "merge-base", "main", branch)); base != f.git.Rev(t, repoName, "main") {
+			t.Errorf("branch not rebuilt on main: merge-base %s", base)
+		}
+		got := f.git.Git(t, repoName, "show", branch+":addons/demo/addon.yaml")
+		if !strings.Contains(got, "owned by team platform") || !strings.Contains(got, `version: "1.1.0"`) {
+			t.Errorf("addon.yaml on the branch:\n%s", got)
+		}
+		if len(f.gh.PRs()) != 1 {
+			t.Errorf("PRs = %d, want 1", len(f.gh.PRs()))
+		}
+	})
+	t.Run("the push lease refuses to replace a commit it has not seen", func(t *testing.T) {
+		ctx := context.Background()
+		repo, err := openRepo(ctx, GitRemote{URL: f.git.URL(repoName), Token: gitToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := repo.remoteBranch(branch)
+		work := t.TempDir()
+		gitserver.Git(t, work, "clone", "-q", "-b", branch, f.git.Dir(repoName), ".")
+		gitserver.Git(t, work, "commit", "-q", "--allow-empty", "-m", "a person's commit")
+		gitserver.Git(t, work, "push", "-q", "origin", branch)
+		persons := f.git.Rev(t, repoName, branch)
+		mine, err := repo.commitFiles(repo.remoteBranch("main"), map[string][]byte{"x": []byte("x")}, "x", signature("a", "b@c", time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := repo.push(ctx, branch, mine, seen); err == nil {
+			t.Fatal("push over an unseen commit succeeded")
+		}
+		if got := f.git.Rev(t, repoName, branch); got != persons {
+			t.Errorf("branch = %s, want the person's commit %s", got, persons)
+		}
+	})
+}
+
+func TestUpgradePRMainAlreadyUpgraded(t *testing.T) {
+	f := newFixture(t)
+	ex := f.executor(t, gitToken, githubToken, false)
+	if _, _, err := ex.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res := ex.Apply(context.Background(), Bump{Addon: "demo", From: "0.9.0", To: "1.0.0", Status: StatusUpgrade, Due: true})
+	if res.Action != ActionUnchanged || res.Pushed || len(f.gh.Requests()) != 0 {
+		t.Errorf("result = %+v", res)
 	}
 }

@@ -1,6 +1,7 @@
 package upgrade
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/addonsync/addonsync/pkg/config"
@@ -199,6 +201,11 @@ func (e *Executor) Apply(ctx context.Context, b Bump) Result {
 			return failed(res, err)
 		}
 		res.Branch, res.FileDiff, res.From = st.branch, st.fileDiff, st.from
+		if st.current {
+			res.Action = ActionUnchanged
+			e.log.Info("main already has this version or a newer one", "addon", b.Addon, "version", st.from)
+			return res
+		}
 		if st.edited {
 			res.Action, res.Commit = ActionEditedByPerson, st.remote.String()
 			e.log.Info("upgrade branch edited by a person; leaving it", "addon", b.Addon, "branch", st.branch)
@@ -258,11 +265,13 @@ type branchState struct {
 	commit       plumbing.Hash // the branch head to have
 	push         bool          // commit differs from remote
 	edited       bool          // remote has commits not made by addonsync
+	current      bool          // main already has the version or a newer one
 	fileDiff     string
 	labels       []string
 }
 
-// prepare reads main and the upgrade branch and builds the upgrade commit when needed.
+// prepare reads main and the upgrade branch and builds the upgrade commit when the branch
+// does not already carry exactly this bump on top of main's files.
 func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
 	cfg, mainFS, mainHead, err := e.loadMain()
 	if err != nil {
@@ -277,35 +286,29 @@ func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
 		main: cfg.Ref, branch: spec.Branches.UpgradePrefix + b.Addon, from: addon.Spec.Chart.Version,
 		mainCfg: cfg, labels: spec.GitHub.Labels,
 	}
-	st.remote = e.repo.remoteBranch(st.branch)
-	trailerWant := fmt.Sprintf("%s %s -> %s", b.Addon, st.from, b.To)
-	if !st.remote.IsZero() {
-		commits, err := e.repo.branchCommits(st.remote, mainHead)
-		if err != nil {
-			return nil, fmt.Errorf("branch %s: %w", st.branch, err)
-		}
-		for _, c := range commits {
-			if trailer(c.Message, TrailerKey) == "" || c.Author.Email != spec.Commit.Email {
-				st.edited = true
-				return st, nil
-			}
-		}
-		if len(commits) > 0 && trailer(commits[0].Message, TrailerKey) == trailerWant {
-			st.commit = st.remote
-			if st.newFS, err = e.repo.treeFS(st.remote); err != nil {
-				return nil, err
-			}
-			st.fileDiff, err = fileDiff(mainFS, st.newFS, addon.File)
-			return st, err
-		}
+	if !newer(b.To, st.from) {
+		st.current = true
+		return st, nil
 	}
-	files, err := e.editFiles(ctx, cfg, mainFS, addon, b)
+	st.remote = e.repo.remoteBranch(st.branch)
+	files, err := e.editFiles(ctx, mainFS, addon, b)
 	if err != nil {
 		return nil, err
 	}
 	st.newFS = overlay(mainFS, files)
 	if st.fileDiff, err = fileDiff(mainFS, st.newFS, addon.File); err != nil {
 		return nil, err
+	}
+	trailerWant := fmt.Sprintf("%s %s -> %s", b.Addon, st.from, b.To)
+	if !st.remote.IsZero() {
+		upToDate, edited, err := e.inspectBranch(st.remote, mainHead, spec.Commit.Email, trailerWant, files)
+		if err != nil {
+			return nil, fmt.Errorf("branch %s: %w", st.branch, err)
+		}
+		if edited || upToDate {
+			st.edited, st.commit = edited, st.remote
+			return st, nil
+		}
 	}
 	msg := fmt.Sprintf("%s\n\nBump chart %s of add-on %s from %s to %s.\n\n%s: %s\n",
 		Title(b.Addon, st.from, b.To), addon.Spec.Chart.Name, b.Addon, st.from, b.To, TrailerKey, trailerWant)
@@ -317,8 +320,47 @@ func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
 	return st, nil
 }
 
+// inspectBranch looks at the commits of an existing upgrade branch that main lacks: edited
+// when one was not made by addonsync (author email and trailer); upToDate when the newest
+// carries trailer and the branch's files equal files (so a main that moved elsewhere does
+// not cause a push).
+func (e *Executor) inspectBranch(head, mainHead plumbing.Hash, email, trailerWant string, files map[string][]byte) (upToDate, edited bool, err error) {
+	commits, err := e.repo.branchCommits(head, mainHead)
+	if err != nil {
+		return false, false, err
+	}
+	for _, c := range commits {
+		if trailer(c.Message, TrailerKey) == "" || c.Author.Email != email {
+			return false, true, nil
+		}
+	}
+	if len(commits) == 0 || trailer(commits[0].Message, TrailerKey) != trailerWant {
+		return false, false, nil
+	}
+	branchFS, err := e.repo.treeFS(head)
+	if err != nil {
+		return false, false, err
+	}
+	for p, want := range files {
+		if got, err := fs.ReadFile(branchFS, p); err != nil || !bytes.Equal(got, want) {
+			return false, false, nil
+		}
+	}
+	return true, false, nil
+}
+
+// newer reports whether version a is above b; unparsable versions compare as strings.
+func newer(a, b string) bool {
+	va, errA := semver.NewVersion(a)
+	vb, errB := semver.NewVersion(b)
+	if errA != nil || errB != nil {
+		return a != b
+	}
+	return va.GreaterThan(vb)
+}
+
 // editFiles returns the new addon.yaml and addonsync.lock for a bump.
-func (e *Executor) editFiles(ctx context.Context, cfg *config.Config, mainFS fs.FS, addon *config.Addon, b Bump) (map[string][]byte, error) {
+func (e *Executor) editFiles(ctx context.Context, mainFS fs.FS, addon *config.Addon, b Bump) (map[string][]byte, error) {
 	data, err := fs.ReadFile(mainFS, addon.File)
 	if err != nil {
 		return nil, fmt.Errorf("add-on %q: %w", b.Addon, err)
