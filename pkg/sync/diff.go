@@ -10,6 +10,11 @@ type DiffOptions struct {
 	Concurrency int
 	// ContextLines is the number of unchanged lines shown around each change (default 3).
 	ContextLines int
+	// DryRunAll sends the dry-run apply for every object, also for those whose live copy
+	// carries the desired applied hash and every desired value (which a sync would not write
+	// either); slower, for when something outside addonsync may have changed the objects in
+	// a way the comparison cannot see.
+	DryRunAll bool
 }
 
 // DefaultDiffOptions returns the options `addonsync diff` uses.

@@ -96,6 +96,17 @@ func TestDiffAgainstCluster(t *testing.T) {
 			t.Errorf("Summary = %+v; want 4 unchanged\n%s", res.Summary, allFormats(t, res)[DiffFormatText])
 		}
 	})
+	t.Run("shows nothing after a sync when every object goes through the dry run", func(t *testing.T) {
+		o := DefaultDiffOptions()
+		o.DryRunAll = true
+		res, err := m.Diff(ctx, cluster(objs), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.HasChanges() || res.Summary != (DiffSummary{Unchanged: 4}) {
+			t.Errorf("Summary = %+v; want 4 unchanged\n%s", res.Summary, allFormats(t, res)[DiffFormatText])
+		}
+	})
 
 	dep := find(t, objs, "Deployment/"+ns+"/app")
 	svc := find(t, objs, "Service/"+ns+"/app")

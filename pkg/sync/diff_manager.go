@@ -158,7 +158,7 @@ func (m *Manager) diffObjects(ctx context.Context, jobs []diffJob, o DiffOptions
 				outcomes[i].err = fmt.Errorf("%s: %w", IDOf(j.obj), err)
 				return nil
 			}
-			od, action, err := m.diffObject(ctx, j.run, j.obj, o.ContextLines)
+			od, action, err := m.diffObject(ctx, j.run, j.obj, o)
 			outcomes[i] = diffOutcome{od: od, action: action, err: err}
 			return nil
 		})
@@ -168,10 +168,11 @@ func (m *Manager) diffObjects(ctx context.Context, jobs []diffJob, o DiffOptions
 }
 
 // diffObject compares one prepared object with the cluster.
-func (m *Manager) diffObject(ctx context.Context, r *addonRun, obj *unstructured.Unstructured, contextLines int) (ObjectDiff, diffAction, error) {
+func (m *Manager) diffObject(ctx context.Context, r *addonRun, obj *unstructured.Unstructured, o DiffOptions) (ObjectDiff, diffAction, error) {
+	contextLines := o.ContextLines
 	id := IDOf(obj)
 	live := r.live[id]
-	if live != nil && UpToDate(obj, live) {
+	if live != nil && !o.DryRunAll && UpToDate(obj, live) {
 		return ObjectDiff{}, diffUnchanged, nil
 	}
 	ri, err := m.resourceFor(obj)
