@@ -62,6 +62,8 @@ type fixture struct {
 	git    *gitserver.Server
 	gh     *githubfake.Server
 	logs   *bytes.Buffer
+	// work is the bare clone every run of a test reuses (fetching, not cloning, after the first).
+	work string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -71,6 +73,7 @@ func newFixture(t *testing.T) *fixture {
 		git:    gitserver.New(t, gitToken),
 		gh:     githubfake.New(t, "example-org", repoName, githubToken),
 		logs:   &bytes.Buffer{},
+		work:   t.TempDir(),
 	}
 	d1 := f.charts.Add(t, demoVersion("1.0.0", ">=1.25.0-0", secretValue, false))
 	f.charts.Add(t, demoVersion("1.1.0", ">=1.34.0-0", secretValue2, true))
@@ -90,7 +93,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) executor(t *testing.T, gitTok, ghTok string, dryRun bool) *Executor {
 	t.Helper()
 	return NewExecutor(ExecutorOptions{
-		Remote:       GitRemote{URL: f.git.URL(repoName), Token: gitTok, Dir: t.TempDir()},
+		Remote:       GitRemote{URL: f.git.URL(repoName), Token: gitTok, Dir: f.work},
 		PullRequests: NewGitHubPullRequests(f.gh.Client(t, ghTok), "example-org", repoName, GitHubOptions{MaxWait: 10 * time.Second, Backoff: 10 * time.Millisecond, Attempts: 4}),
 		Renderer:     render.New(render.Options{CacheDir: t.TempDir()}),
 		DryRun:       dryRun,
