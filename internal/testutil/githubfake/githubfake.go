@@ -25,6 +25,8 @@ type Fault string
 const (
 	// RateLimit answers 403 with X-RateLimit-Remaining: 0 and a reset one second ahead.
 	RateLimit Fault = "rate-limit"
+	// RateLimitHour answers 403 with X-RateLimit-Remaining: 0 and a reset an hour ahead.
+	RateLimitHour Fault = "rate-limit-hour"
 	// SecondaryRateLimit answers 429 with Retry-After: 1.
 	SecondaryRateLimit Fault = "secondary-rate-limit"
 	// ServerError answers 502 Bad Gateway.
@@ -223,12 +225,16 @@ func (s *Server) takeFault(method, p string) (Fault, bool) {
 
 func writeFault(w http.ResponseWriter, f Fault) {
 	switch f {
-	case RateLimit:
+	case RateLimit, RateLimitHour:
+		reset := time.Second
+		if f == RateLimitHour {
+			reset = time.Hour
+		}
 		w.Header().Set("X-RateLimit-Limit", "5000")
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Used", "5000")
 		w.Header().Set("X-RateLimit-Resource", "core")
-		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(reset).Unix(), 10))
 		writeJSON(w, http.StatusForbidden, map[string]string{
 			"message":           "API rate limit exceeded for user ID 1.",
 			"documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
