@@ -55,3 +55,27 @@ func TestUnifiedDiff(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkUnifiedDiffLargeCRD diffs the YAML of a 1 MB CRD in which one field changed.
+func BenchmarkUnifiedDiffLargeCRD(b *testing.B) {
+	crd := bigCRD("example.org", "widgets", "Widget", 1<<20)
+	before, err := diffYAML(crd.Object)
+	if err != nil {
+		b.Fatal(err)
+	}
+	changed := crd.DeepCopy()
+	props := changed.Object["spec"].(map[string]any)["versions"].([]any)[0].(map[string]any)["schema"].(map[string]any)["openAPIV3Schema"].(map[string]any)["properties"].(map[string]any)["spec"].(map[string]any)["properties"].(map[string]any)
+	props["field00042"].(map[string]any)["description"] = "changed"
+	after, err := diffYAML(changed.Object)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		d := unifiedDiff(before, after, 3)
+		// The long description is folded over 7 lines; the new one takes one.
+		if !strings.Contains(d, "\n+                description: changed\n") || strings.Count(d, "\n+") != 1 || strings.Count(d, "\n-") != 7 {
+			b.Fatalf("diff is not just field00042's description:\n%.3000s", d)
+		}
+	}
+}
