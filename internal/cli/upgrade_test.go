@@ -158,6 +158,16 @@ func TestUpgradePRCommand(t *testing.T) {
 			t.Errorf("exit %d: %s", code, errOut)
 		}
 	})
+	t.Run("a token git rejects is a clear error", func(t *testing.T) {
+		wrong := filepath.Join(t.TempDir(), "wrong")
+		if err := os.WriteFile(wrong, []byte("not-the-token\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runConfigCmd(t, args("--github-token-file", wrong)...)
+		if code != ExitCluster || !strings.Contains(errOut, "git token rejected: check --github-token-file") || strings.Contains(out+errOut, "not-the-token") {
+			t.Errorf("exit %d: %s\n%s", code, errOut, out)
+		}
+	})
 	t.Run("dry run prints the diff and the pull request", func(t *testing.T) {
 		out, errOut, code := runConfigCmd(t, args("--dry-run", "--github-token-file", tokenFile)...)
 		if code != ExitOK {
