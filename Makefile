@@ -39,8 +39,12 @@ bench: tools
 vet:
 	$(GO) vet $(PKGS)
 
+# golangci-lint (with gofumpt and goimports) pinned in tools/go.mod, run with go tool.
+GOLANGCI_LINT := $(GO) tool -modfile=tools/go.mod golangci-lint
+
 lint: vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GOLANGCI_LINT) run ./...
 
 # Regenerate the JSON Schemas in schema/ from the Go types.
 generate schema:
