@@ -51,7 +51,8 @@ func (s ObjectStatus) String() string {
 	return s.ID.String() + ": " + s.Status.String() + ": " + s.Message
 }
 
-// NotHealthyError is a health wait that ran out of time or met a failed object.
+// NotHealthyError is a health wait that ran out of time or met a failed object. Its message
+// does not name the add-on: Sync wraps it as `add-on "x": ...`.
 type NotHealthyError struct {
 	// Addon whose objects are not ready.
 	Addon string
@@ -64,9 +65,9 @@ type NotHealthyError struct {
 func (e *NotHealthyError) Error() string {
 	var sb strings.Builder
 	if e.Timeout > 0 {
-		fmt.Fprintf(&sb, "add-on %q: not healthy after %s, %d object(s) not ready:", e.Addon, e.Timeout, len(e.Objects))
+		fmt.Fprintf(&sb, "not healthy after %s, %d object(s) not ready:", e.Timeout, len(e.Objects))
 	} else {
-		fmt.Fprintf(&sb, "add-on %q: %d object(s) failed:", e.Addon, len(e.Objects))
+		fmt.Fprintf(&sb, "not healthy, %d object(s) failed:", len(e.Objects))
 	}
 	for _, o := range e.Objects {
 		sb.WriteString("\n  " + o.String())
@@ -114,7 +115,7 @@ func (m *Manager) waitHealthy(ctx context.Context, addon string, objs []*unstruc
 	for {
 		polled, err := m.pollStatus(ctx, pending)
 		if err != nil && ctx.Err() == nil {
-			return fmt.Errorf("add-on %q: health check: %w", addon, err)
+			return fmt.Errorf("health check: %w", err)
 		}
 		if err == nil {
 			notReady = polled
@@ -135,7 +136,7 @@ func (m *Manager) waitHealthy(ctx context.Context, addon string, objs []*unstruc
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return &NotHealthyError{Addon: addon, Timeout: timeout, Objects: notReadyOrAll(notReady, pending)}
 			}
-			return fmt.Errorf("add-on %q: health wait: %w", addon, ctx.Err())
+			return fmt.Errorf("health wait: %w", ctx.Err())
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, waitPollMax)

@@ -149,7 +149,11 @@ func TestSyncWaitsForHealth(t *testing.T) {
 			t.Errorf("not-ready object = %+v, want the Deployment InProgress with kstatus' message", got)
 		}
 		msg := err.Error()
-		for _, want := range []string{`add-on "web": not healthy after 1s`, "Deployment/" + ns + "/web: InProgress: ", "--wait=false"} {
+		if strings.Count(msg, `add-on "web"`) != 1 {
+			t.Errorf("error names the add-on more than once: %q", msg)
+		}
+		t.Logf("timeout error: %v", err)
+		for _, want := range []string{`add-on "web": not healthy after 1s, 1 object(s) not ready:`, "Deployment/" + ns + "/web: InProgress: ", "--wait=false"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("error %q lacks %q", msg, want)
 			}
