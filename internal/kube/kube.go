@@ -22,9 +22,11 @@ const DefaultSecretKey = "kubeconfig"
 
 // Options tune the REST config.
 type Options struct {
-	// QPS is the client-side request rate limit (default 100).
+	// QPS is the client-side request rate limit (default 500). The API server protects itself
+	// with priority and fairness; the client limit only has to stop a runaway loop. At
+	// client-go's 5/10, or even 100/200, applying a thousand objects waits on the limiter.
 	QPS float32
-	// Burst is the client-side burst (default 200).
+	// Burst is the client-side burst (default 1000).
 	Burst int
 	// Timeout bounds each request (default 0: none; the context bounds the whole sync).
 	Timeout time.Duration
@@ -34,8 +36,8 @@ type Options struct {
 	SecretReader kubernetes.Interface
 }
 
-// DefaultOptions returns QPS 100 and Burst 200.
-func DefaultOptions() Options { return Options{QPS: 100, Burst: 200} }
+// DefaultOptions returns QPS 500 and Burst 1000.
+func DefaultOptions() Options { return Options{QPS: 500, Burst: 1000} }
 
 // RESTConfig returns a REST config for the cluster ref describes. With neither a path, a
 // Secret nor inCluster, the default kubeconfig loading rules apply ($KUBECONFIG, ~/.kube/config).

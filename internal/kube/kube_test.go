@@ -29,8 +29,8 @@ func reaches(t *testing.T, cfg *rest.Config) {
 	if _, err := cs.Discovery().ServerVersion(); err != nil {
 		t.Fatalf("server version: %v", err)
 	}
-	if cfg.QPS != 100 || cfg.Burst != 200 {
-		t.Errorf("QPS/Burst = %v/%d, want 100/200", cfg.QPS, cfg.Burst)
+	if cfg.QPS != 500 || cfg.Burst != 1000 {
+		t.Errorf("QPS/Burst = %v/%d, want 500/1000", cfg.QPS, cfg.Burst)
 	}
 }
 

@@ -40,7 +40,7 @@ func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstru
 func (m *Manager) waitEstablished(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, m.opts.CRDTimeout)
 	defer cancel()
-	backoff := wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 1 << 30, Cap: 2 * time.Second}
+	backoff := wait.Backoff{Duration: 50 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Steps: 1 << 30, Cap: 500 * time.Millisecond}
 	err := wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
 		u, err := m.dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {

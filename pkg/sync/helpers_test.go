@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/addonsync/addonsync/internal/kube"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 )
@@ -161,12 +163,17 @@ func writes(reqs []request) []request {
 func newTestManager(t testing.TB, ns string, rec *recorder) *Manager {
 	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
+	// The rate limits the CLI uses (internal/kube), not the test cluster's.
+	cfg.QPS, cfg.Burst = kube.DefaultOptions().QPS, kube.DefaultOptions().Burst
 	if rec != nil {
 		cfg.WrapTransport = rec.wrap
 	}
 	o := DefaultManagerOptions()
 	o.InventoryNamespace = ns + "-inv"
 	o.Tooling = "addonsync/test"
+	if os.Getenv("ADDONSYNC_TEST_LOG") != "" {
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	m, err := NewManager(cfg, o)
 	if err != nil {
 		t.Fatal(err)

@@ -91,12 +91,13 @@ type Manager struct {
 	opts    ManagerOptions
 }
 
-// NewManager returns a Manager for the cluster cfg reaches. A cfg without QPS gets 100 QPS and
-// a burst of 200: client-go's 5/10 would throttle a sync of a thousand objects.
+// NewManager returns a Manager for the cluster cfg reaches. A cfg without QPS gets 500 QPS and
+// a burst of 1000 (as internal/kube sets): client-go's 5/10 would throttle a sync of a thousand
+// objects, and the API server protects itself with priority and fairness.
 func NewManager(cfg *rest.Config, o ManagerOptions) (*Manager, error) {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.QPS == 0 {
-		cfg.QPS, cfg.Burst = 100, 200
+		cfg.QPS, cfg.Burst = 500, 1000
 	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {

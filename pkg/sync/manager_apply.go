@@ -160,6 +160,7 @@ func (m *Manager) ensureNamespaceExists(ctx context.Context, ns string, dryRun b
 // to be Established and resets the REST mapper), cluster RBAC, the rest, webhooks last.
 func (m *Manager) applyStages(ctx context.Context, r *addonRun) error {
 	for _, st := range stagesOf(r.objects) {
+		start := time.Now()
 		if err := m.refreshLive(ctx, r, st.objects); err != nil {
 			return fmt.Errorf("stage %s: %w", st.stage, err)
 		}
@@ -173,6 +174,7 @@ func (m *Manager) applyStages(ctx context.Context, r *addonRun) error {
 				return err
 			}
 		}
+		m.log.Debug("stage applied", "addon", r.addon.Name, "stage", st.stage.String(), "objects", len(st.objects), "duration", time.Since(start))
 	}
 	return nil
 }

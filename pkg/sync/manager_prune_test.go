@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -123,6 +124,50 @@ func TestSyncCancelled(t *testing.T) {
 			if get(t, m, s) != nil {
 				t.Errorf("%s leaked", IDOf(s))
 			}
+		}
+	})
+}
+
+func TestSyncPartialFailure(t *testing.T) {
+	testenv.Require(t, env)
+	ns := env.Namespace(t)
+	cms := fixture(t, "configmaps", map[string]string{"NS": ns})
+	m := newTestManager(t, ns, nil)
+	ctx := t.Context()
+	if _, err := m.Sync(ctx, &render.Cluster{Name: "test", Addons: []render.Addon{addon("app", ns, cms)}}, syncOpts()); err != nil {
+		t.Fatal(err)
+	}
+	bad := obj("v1", "ConfigMap", ns, "Not_A_Valid_Name")
+	dependent := obj("v1", "ConfigMap", ns, "dependent")
+	c := &render.Cluster{Name: "test", Addons: []render.Addon{
+		addon("app", ns, without(cms, "ConfigMap/"+ns+"/cm-0")),
+		addon("broken", ns, []*unstructured.Unstructured{bad}),
+		addon("dependent", ns, []*unstructured.Unstructured{dependent}, "broken"),
+	}}
+	res, err := m.Sync(ctx, c, syncOpts())
+
+	t.Run("fails naming the object", func(t *testing.T) {
+		if err == nil || !strings.Contains(err.Error(), "ConfigMap/"+ns+"/Not_A_Valid_Name: apply failed") {
+			t.Errorf("err = %v, want the failed object named", err)
+		}
+	})
+	t.Run("skips add-ons whose dependency failed", func(t *testing.T) {
+		if len(res.Addons) != 3 || res.Addons[2].Err == nil || !strings.Contains(res.Addons[2].Err.Error(), `dependency "broken" failed`) {
+			t.Fatalf("results %+v", res.Addons)
+		}
+		if diff := cmp.Diff(map[string]Action{"ConfigMap/" + ns + "/dependent": ActionSkipped}, actions(res.Addons[2].ChangeSet)); diff != "" {
+			t.Errorf("dependent (-want +got):\n%s", diff)
+		}
+		if get(t, m, dependent) != nil {
+			t.Error("the dependent add-on was applied")
+		}
+	})
+	t.Run("prunes nothing after a partial apply", func(t *testing.T) {
+		if get(t, m, cms[0]) == nil {
+			t.Error("cm-0 was pruned although the apply did not complete")
+		}
+		if n := res.ChangeSet().Count(ActionPruned); n != 0 {
+			t.Errorf("%d pruned, want 0", n)
 		}
 	})
 }
