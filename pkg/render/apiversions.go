@@ -29,21 +29,31 @@ type servedAPI struct {
 // by default (every beta introduced since 1.24) are left out: a stock API server does not
 // serve them.
 var builtinAPIs = []servedAPI{
-	{groupVersion: "v1",
-		namespaced: []string{"Binding", "ConfigMap", "Endpoints", "Event", "LimitRange", "PersistentVolumeClaim", "Pod",
-			"PodTemplate", "ReplicationController", "ResourceQuota", "Secret", "Service", "ServiceAccount"},
-		cluster: []string{"ComponentStatus", "Namespace", "Node", "PersistentVolume"}},
-	{groupVersion: "admissionregistration.k8s.io/v1",
-		cluster: []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}},
-	{groupVersion: "admissionregistration.k8s.io/v1", from: 30,
-		cluster: []string{"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}},
+	{
+		groupVersion: "v1",
+		namespaced: []string{
+			"Binding", "ConfigMap", "Endpoints", "Event", "LimitRange", "PersistentVolumeClaim", "Pod",
+			"PodTemplate", "ReplicationController", "ResourceQuota", "Secret", "Service", "ServiceAccount",
+		},
+		cluster: []string{"ComponentStatus", "Namespace", "Node", "PersistentVolume"},
+	},
+	{
+		groupVersion: "admissionregistration.k8s.io/v1",
+		cluster:      []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"},
+	},
+	{
+		groupVersion: "admissionregistration.k8s.io/v1", from: 30,
+		cluster: []string{"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"},
+	},
 	{groupVersion: "apiextensions.k8s.io/v1", cluster: []string{"CustomResourceDefinition"}},
 	{groupVersion: "apiregistration.k8s.io/v1", cluster: []string{"APIService"}},
 	{groupVersion: "apps/v1", namespaced: []string{"ControllerRevision", "DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"}},
 	{groupVersion: "authentication.k8s.io/v1", namespaced: []string{"TokenRequest"}, cluster: []string{"TokenReview"}},
 	{groupVersion: "authentication.k8s.io/v1", from: 28, cluster: []string{"SelfSubjectReview"}},
-	{groupVersion: "authorization.k8s.io/v1", namespaced: []string{"LocalSubjectAccessReview"},
-		cluster: []string{"SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"}},
+	{
+		groupVersion: "authorization.k8s.io/v1", namespaced: []string{"LocalSubjectAccessReview"},
+		cluster: []string{"SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"},
+	},
 	{groupVersion: "autoscaling/v1", namespaced: []string{"HorizontalPodAutoscaler"}},
 	{groupVersion: "autoscaling/v2", namespaced: []string{"HorizontalPodAutoscaler"}},
 	{groupVersion: "autoscaling/v2beta2", until: 26, replacement: "autoscaling/v2", namespaced: []string{"HorizontalPodAutoscaler"}},
@@ -52,22 +62,32 @@ var builtinAPIs = []servedAPI{
 	{groupVersion: "coordination.k8s.io/v1", namespaced: []string{"Lease"}},
 	{groupVersion: "discovery.k8s.io/v1", namespaced: []string{"EndpointSlice"}},
 	{groupVersion: "events.k8s.io/v1", namespaced: []string{"Event"}},
-	{groupVersion: "flowcontrol.apiserver.k8s.io/v1beta2", until: 29, replacement: "flowcontrol.apiserver.k8s.io/v1 (1.29+) or v1beta3",
-		cluster: []string{"FlowSchema", "PriorityLevelConfiguration"}},
-	{groupVersion: "flowcontrol.apiserver.k8s.io/v1beta3", from: 26, until: 32, replacement: "flowcontrol.apiserver.k8s.io/v1",
-		cluster: []string{"FlowSchema", "PriorityLevelConfiguration"}},
+	{
+		groupVersion: "flowcontrol.apiserver.k8s.io/v1beta2", until: 29, replacement: "flowcontrol.apiserver.k8s.io/v1 (1.29+) or v1beta3",
+		cluster: []string{"FlowSchema", "PriorityLevelConfiguration"},
+	},
+	{
+		groupVersion: "flowcontrol.apiserver.k8s.io/v1beta3", from: 26, until: 32, replacement: "flowcontrol.apiserver.k8s.io/v1",
+		cluster: []string{"FlowSchema", "PriorityLevelConfiguration"},
+	},
 	{groupVersion: "flowcontrol.apiserver.k8s.io/v1", from: 29, cluster: []string{"FlowSchema", "PriorityLevelConfiguration"}},
 	{groupVersion: "networking.k8s.io/v1", namespaced: []string{"Ingress", "NetworkPolicy"}, cluster: []string{"IngressClass"}},
 	{groupVersion: "networking.k8s.io/v1", from: 33, cluster: []string{"IPAddress", "ServiceCIDR"}},
 	{groupVersion: "node.k8s.io/v1", cluster: []string{"RuntimeClass"}},
 	{groupVersion: "policy/v1", namespaced: []string{"PodDisruptionBudget"}},
-	{groupVersion: "rbac.authorization.k8s.io/v1", namespaced: []string{"Role", "RoleBinding"},
-		cluster: []string{"ClusterRole", "ClusterRoleBinding"}},
-	{groupVersion: "resource.k8s.io/v1", from: 34, namespaced: []string{"ResourceClaim", "ResourceClaimTemplate"},
-		cluster: []string{"DeviceClass", "ResourceSlice"}},
+	{
+		groupVersion: "rbac.authorization.k8s.io/v1", namespaced: []string{"Role", "RoleBinding"},
+		cluster: []string{"ClusterRole", "ClusterRoleBinding"},
+	},
+	{
+		groupVersion: "resource.k8s.io/v1", from: 34, namespaced: []string{"ResourceClaim", "ResourceClaimTemplate"},
+		cluster: []string{"DeviceClass", "ResourceSlice"},
+	},
 	{groupVersion: "scheduling.k8s.io/v1", cluster: []string{"PriorityClass"}},
-	{groupVersion: "storage.k8s.io/v1", namespaced: []string{"CSIStorageCapacity"},
-		cluster: []string{"CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"}},
+	{
+		groupVersion: "storage.k8s.io/v1", namespaced: []string{"CSIStorageCapacity"},
+		cluster: []string{"CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"},
+	},
 	{groupVersion: "storage.k8s.io/v1beta1", until: 27, replacement: "storage.k8s.io/v1", namespaced: []string{"CSIStorageCapacity"}},
 	{groupVersion: "storage.k8s.io/v1", from: 34, cluster: []string{"VolumeAttributesClass"}},
 }
@@ -150,8 +170,10 @@ func builtinAPISet(minor int) (*apiSet, error) {
 
 // withCRDs returns a copy of s that also serves the given custom resource kinds.
 func (s *apiSet) withCRDs(crds []crdKind) *apiSet {
-	out := &apiSet{minor: s.minor, served: make(map[string]bool, len(s.served)+2*len(crds)),
-		namespaced: make(map[string]bool, len(s.namespaced)+len(crds)), replacement: s.replacement}
+	out := &apiSet{
+		minor: s.minor, served: make(map[string]bool, len(s.served)+2*len(crds)),
+		namespaced: make(map[string]bool, len(s.namespaced)+len(crds)), replacement: s.replacement,
+	}
 	for k, v := range s.served {
 		out.served[k] = v
 	}

@@ -165,7 +165,7 @@ func staticCRDKinds(ch *chart.Chart) ([]crdKind, error) {
 			return nil, fmt.Errorf("%s: %w", crd.Filename, err)
 		}
 		for _, o := range objs {
-			kinds = append(kinds, crdServedKinds(o)...)
+			kinds = append(kinds, crdKindsOf(o)...)
 		}
 	}
 	return kinds, nil

@@ -214,7 +214,8 @@ data:
   vap: {{ .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy" | quote }}
   psp: {{ .Capabilities.APIVersions.Has "policy/v1beta1" | quote }}
   kube: {{ .Capabilities.KubeVersion.Version | quote }}
-`}}
+`,
+		}}
 		rc := newRepoConfig().
 			addon("p", config.AddonSpec{Namespace: "p", Chart: &config.ChartSpec{Path: "charts/p"}}).
 			chart("charts/p", probe).

@@ -3,11 +3,7 @@ package render
 import (
 	"container/list"
 	"sync"
-
-	"k8s.io/apimachinery/pkg/runtime"
 )
-
-type runtimeObject = runtime.Object
 
 // memo is a small LRU of render results by input digest. Values are never mutated after
 // being stored: callers get deep copies.

@@ -8,12 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"sort"
-	"strconv"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -28,7 +28,7 @@ func parseManifests(stream string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for i := 1; ; i++ {
 		doc, err := r.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {
@@ -53,7 +53,7 @@ func parseManifests(stream string) ([]*unstructured.Unstructured, error) {
 			return nil, fmt.Errorf("document %d: object %q has no apiVersion or kind", i, u.GetName())
 		}
 		if u.IsList() {
-			err := u.EachListItem(func(o runtimeObject) error {
+			err := u.EachListItem(func(o runtime.Object) error {
 				out = append(out, o.(*unstructured.Unstructured))
 				return nil
 			})
@@ -95,8 +95,6 @@ func crdKindsOf(o *unstructured.Unstructured) []crdKind {
 	}
 	return out
 }
-
-func crdServedKinds(o *unstructured.Unstructured) []crdKind { return crdKindsOf(o) }
 
 // hookFrom converts a Helm hook; ok is false for test hooks, which addonsync never runs.
 func hookFrom(h *release.Hook) (Hook, bool, error) {
@@ -205,12 +203,4 @@ func Subject(o *unstructured.Unstructured) string {
 		return o.GetKind() + "/" + o.GetName()
 	}
 	return o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
-}
-
-func parseWeight(s string) int {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		return 0
-	}
-	return n
 }

@@ -73,16 +73,22 @@ func parityCases() []parityCase {
 		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\ndata:\n  values: {{ toJson .Values | quote }}\n",
 	}}
 	return []parityCase{
-		{name: "web on 1.34 with layered values", chart: webChart, minor: "1.34",
-			addonValues: "replicas: 2\nextraLabels:\n  team: platform\n", clusterValues: "replicas: 3\nresources:\n  limits:\n    memory: null\n"},
+		{
+			name: "web on 1.34 with layered values", chart: webChart, minor: "1.34",
+			addonValues: "replicas: 2\nextraLabels:\n  team: platform\n", clusterValues: "replicas: 3\nresources:\n  limits:\n    memory: null\n",
+		},
 		{name: "web on 1.31", chart: webChart, minor: "1.31"},
 		{name: "umbrella with defaults", chart: umbrellaChart, minor: "1.34"},
-		{name: "umbrella with nested condition and tag on", chart: umbrellaChart, minor: "1.34",
-			clusterValues: "a:\n  c:\n    enabled: true\ntags:\n  extras: true\n"},
+		{
+			name: "umbrella with nested condition and tag on", chart: umbrellaChart, minor: "1.34",
+			clusterValues: "a:\n  c:\n    enabled: true\ntags:\n  extras: true\n",
+		},
 		{name: "umbrella with a condition off", chart: umbrellaChart, minor: "1.30", addonValues: "a:\n  enabled: false\n"},
 		{name: "templated CRDs", chart: crds, minor: "1.34"},
-		{name: "values with nulls", chart: values, minor: "1.34",
-			addonValues: "a: 2\nnested:\n  list: [3]\n  added: x\nother: null\n", clusterValues: "nested:\n  drop: null\n  added: z\n"},
+		{
+			name: "values with nulls", chart: values, minor: "1.34",
+			addonValues: "a: 2\nnested:\n  list: [3]\n  added: x\nother: null\n", clusterValues: "nested:\n  drop: null\n  added: z\n",
+		},
 		{name: "big chart", chart: bigChart(60), minor: "1.33"},
 	}
 }

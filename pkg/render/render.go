@@ -21,18 +21,17 @@ type addonJob struct {
 	addon   *config.Addon
 	release string
 	// Inputs.
-	chart      *chartFiles
-	info       *ChartInfo
-	vals       map[string]any
-	source     *overlay // chart-less add-ons: addons/<a>/kustomize
-	addonOv    *overlay // addons/<a>/kustomize for charted add-ons
-	clusterOv  *overlay
-	selected   bool
-	ready      bool        // prepare succeeded
-	sourceKey  string      // digest of what stage A rendered from
-	sourceOut  *helmOutput // stage A output; shared with the memo, never mutated
-	result     *Addon
-	renderedOn []string // API versions stage A rendered with
+	chart     *chartFiles
+	info      *ChartInfo
+	vals      map[string]any
+	source    *overlay // chart-less add-ons: addons/<a>/kustomize
+	addonOv   *overlay // addons/<a>/kustomize for charted add-ons
+	clusterOv *overlay
+	selected  bool
+	ready     bool        // prepare succeeded
+	sourceKey string      // digest of what stage A rendered from
+	sourceOut *helmOutput // stage A output; shared with the memo, never mutated
+	result    *Addon
 }
 
 // RenderCluster renders the add-ons of a cluster (ro.Addons, or all). It renders everything or
@@ -85,8 +84,10 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	if err := check(prefix, selected, apis); err != nil {
 		return nil, err
 	}
-	out := &Cluster{Name: cluster, KubernetesVersion: cl.Spec.KubernetesVersion, Revision: cfg.Revision,
-		Addons: make([]Addon, len(selected))}
+	out := &Cluster{
+		Name: cluster, KubernetesVersion: cl.Spec.KubernetesVersion, Revision: cfg.Revision,
+		Addons: make([]Addon, len(selected)),
+	}
 	for i, j := range selected {
 		out.Addons[i] = j.result.deepCopy()
 	}
@@ -270,7 +271,7 @@ func (r *Renderer) renderSource(ctx context.Context, j *addonJob, apis *apiSet) 
 		return fmt.Errorf("values: %w", err)
 	}
 	key := hashKey("helm", j.chart.digest, j.release, j.addon.Spec.Namespace, string(valsJSON), fmt.Sprint(apis.minor), fmt.Sprint(vs))
-	j.sourceKey, j.renderedOn = key, vs
+	j.sourceKey = key
 	if v, ok := r.renders.get(key); ok {
 		j.sourceOut = v.(*helmOutput)
 		return nil

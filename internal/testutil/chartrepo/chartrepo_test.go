@@ -45,7 +45,7 @@ func TestBuildChart(t *testing.T) {
 func TestHTTPRepo(t *testing.T) {
 	r := NewHTTP(t, WithBasicAuth("u", "p"))
 	digest := r.Add(t, demo)
-	get := func(path string, auth bool) (*http.Response, []byte) {
+	get := func(path string, auth bool) (int, []byte) {
 		req, _ := http.NewRequest(http.MethodGet, r.URL()+path, nil)
 		if auth {
 			req.SetBasicAuth("u", "p")
@@ -54,13 +54,13 @@ func TestHTTPRepo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, _ := io.ReadAll(resp.Body)
-		return resp, b
+		return resp.StatusCode, b
 	}
 	t.Run("refuses requests without credentials", func(t *testing.T) {
-		if resp, _ := get("/index.yaml", false); resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("status %d, want 401", resp.StatusCode)
+		if code, _ := get("/index.yaml", false); code != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", code)
 		}
 	})
 	t.Run("serves an index with absolute URLs and digests", func(t *testing.T) {
