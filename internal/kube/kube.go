@@ -161,4 +161,3 @@ func readSecret(ctx context.Context, ref config.SecretKeyRef, client kubernetes.
 	}
 	return data, nil
 }
-

@@ -43,7 +43,9 @@ func IDOf(u *unstructured.Unstructured) ObjectID {
 }
 
 // GroupKind returns the ID's group and kind.
-func (id ObjectID) GroupKind() schema.GroupKind { return schema.GroupKind{Group: id.Group, Kind: id.Kind} }
+func (id ObjectID) GroupKind() schema.GroupKind {
+	return schema.GroupKind{Group: id.Group, Kind: id.Kind}
+}
 
 // String returns the subject form "Kind/namespace/name" ("Kind/name" when cluster-scoped).
 func (id ObjectID) String() string {

@@ -1,8 +1,11 @@
 package sync
 
 import (
+	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -79,4 +82,17 @@ func TestUpToDate(t *testing.T) {
 			t.Error("changed secret: UpToDate = true, want false")
 		}
 	})
+}
+
+func TestApplyErrorMasksSecrets(t *testing.T) {
+	st := metav1.Status{Status: metav1.StatusFailure, Code: 422, Reason: metav1.StatusReasonInvalid,
+		Message: `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
+		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{{Field: "data[k]", Message: `Invalid value: "hunter2": bad`}}}}
+	err := applyError(ObjectID{Kind: "Secret", Namespace: "a", Name: "s"}, &apierrors.StatusError{ErrStatus: st})
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error shows the Secret value: %v", err)
+	}
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "Secret/a/s") || !strings.Contains(err.Error(), "data[k]") {
+		t.Errorf("err = %v, want an Invalid error naming the object and the field", err)
+	}
 }

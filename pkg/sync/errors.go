@@ -84,7 +84,13 @@ var conflictManager = regexp.MustCompile(`conflict with "([^"]*)"`)
 // object and the fields; other errors are wrapped with the subject.
 func applyError(id ObjectID, err error) error {
 	var se apierrors.APIStatus
-	if !errors.As(err, &se) || se.Status().Details == nil {
+	if !errors.As(err, &se) {
+		return fmt.Errorf("%s: apply failed: %w", id, err)
+	}
+	if se.Status().Details == nil {
+		if id.Group == "" && id.Kind == "Secret" {
+			return secretError(id, se.Status())
+		}
 		return fmt.Errorf("%s: apply failed: %w", id, err)
 	}
 	causes := se.Status().Details.Causes
@@ -115,5 +121,30 @@ func applyError(id ObjectID, err error) error {
 			return ie
 		}
 	}
+	if id.Group == "" && id.Kind == "Secret" {
+		return secretError(id, se.Status())
+	}
 	return fmt.Errorf("%s: apply failed: %w", id, err)
 }
+
+// secretError reports a rejected Secret by reason and field names only: the API server's
+// messages may quote the invalid value.
+func secretError(id ObjectID, st metav1.Status) error {
+	var fields []string
+	if st.Details != nil {
+		for _, c := range st.Details.Causes {
+			fields = append(fields, c.Field)
+		}
+	}
+	return &maskedError{err: &apierrors.StatusError{ErrStatus: st}, msg: fmt.Sprintf(
+		"%s: apply failed: %s (fields: %s); values are not shown for Secrets", id, st.Reason, strings.Join(fields, ", "))}
+}
+
+// maskedError prints msg but unwraps to the API error, so callers can still branch on it.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -281,4 +281,3 @@ func bigCRD(group, plural, kind string, size int) *unstructured.Unstructured {
 	}
 	return &unstructured.Unstructured{Object: crd}
 }
-

@@ -278,4 +278,3 @@ func (m *Manager) removeAddon(ctx context.Context, addon string, o SyncOptions) 
 	}
 	return cs, nil
 }
-

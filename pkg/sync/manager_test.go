@@ -312,4 +312,3 @@ func resourceVersions(t *testing.T, m *Manager, objs []*unstructured.Unstructure
 	}
 	return out
 }
-
