@@ -160,7 +160,10 @@ func (r *Renderer) httpGet(ctx context.Context, rm remote, u string) ([]byte, er
 	req.Header.Set("User-Agent", "addonsync")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("GET %s: %w", u, ctx.Err())
+		}
+		return nil, fmt.Errorf("GET %s: %w (check the network, or set a mirror under repositories: in %s)", u, err, config.RepositoryFile)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
