@@ -168,7 +168,7 @@ run 0 "kubectl get namespace team-a && kubectl get resourcequota,limitrange,netw
 heading "The inventory is an ApplySet (KEP-3659): kubectl can read it"
 say "One parent ConfigMap per add-on in addonsync-system; every member carries its ID in the"
 say "label applyset.kubernetes.io/part-of. team-quotas' parent went with its last member."
-run 0 "kubectl get configmaps -n addonsync-system -L applyset.kubernetes.io/id"
+run 0 "kubectl get configmaps -n addonsync-system -l applyset.kubernetes.io/id -L applyset.kubernetes.io/id"
 ID=$(kubectl get configmap -n addonsync-system addonsync-web -o jsonpath='{.metadata.labels.applyset\.kubernetes\.io/id}')
 KINDS=$(kubectl get configmap -n addonsync-system addonsync-web -o jsonpath='{.metadata.annotations.applyset\.kubernetes\.io/contains-group-kinds}')
 run 0 "kubectl get $KINDS -A -l applyset.kubernetes.io/part-of=$ID"
