@@ -2,9 +2,12 @@ package chartrepo
 
 import (
 	"crypto/subtle"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +22,7 @@ type HTTPRepo struct {
 	srv      *httptest.Server
 	user     string
 	password string
+	tls      bool
 
 	mu       sync.Mutex
 	index    *repo.IndexFile
@@ -34,6 +38,12 @@ func WithBasicAuth(user, password string) HTTPOption {
 	return func(r *HTTPRepo) { r.user, r.password = user, password }
 }
 
+// WithTLS serves the repository over HTTPS with a self-signed certificate; CAFile writes
+// the certificate for clients to trust.
+func WithTLS() HTTPOption {
+	return func(r *HTTPRepo) { r.tls = true }
+}
+
 // NewHTTP starts an HTTP chart repository; it is closed when the test ends.
 func NewHTTP(t testing.TB, opts ...HTTPOption) *HTTPRepo {
 	t.Helper()
@@ -45,7 +55,11 @@ func NewHTTP(t testing.TB, opts ...HTTPOption) *HTTPRepo {
 	for _, o := range opts {
 		o(r)
 	}
-	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	if r.tls {
+		r.srv = httptest.NewTLSServer(http.HandlerFunc(r.serve))
+	} else {
+		r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	}
 	t.Cleanup(r.srv.Close)
 	return r
 }
@@ -116,4 +130,19 @@ func (r *HTTPRepo) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	_, _ = w.Write(data)
+}
+
+// CAFile writes the PEM certificate of a WithTLS repository into a temporary file and
+// returns its path.
+func (r *HTTPRepo) CAFile(t testing.TB) string {
+	t.Helper()
+	if !r.tls {
+		t.Fatal("CAFile: the repository was not started WithTLS")
+	}
+	p := filepath.Join(t.TempDir(), "ca.pem")
+	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
+	if err := os.WriteFile(p, block, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

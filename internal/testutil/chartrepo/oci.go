@@ -1,6 +1,7 @@
 package chartrepo
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"io"
 	"log"
@@ -17,22 +18,46 @@ import (
 // OCIRegistry is an OCI registry (go-containerregistry's pkg/registry) on loopback,
 // spoken to over plain HTTP.
 type OCIRegistry struct {
-	srv  *httptest.Server
-	host string
+	srv      *httptest.Server
+	host     string
+	user     string
+	password string
 
 	mu       sync.Mutex
 	requests map[string]int // path -> count
 }
 
+// OCIOption configures NewOCI.
+type OCIOption func(*OCIRegistry)
+
+// WithOCIBasicAuth makes the registry require HTTP basic auth with user and password.
+func WithOCIBasicAuth(user, password string) OCIOption {
+	return func(r *OCIRegistry) { r.user, r.password = user, password }
+}
+
 // NewOCI starts an OCI registry; it is closed when the test ends.
-func NewOCI(t testing.TB) *OCIRegistry {
+func NewOCI(t testing.TB, opts ...OCIOption) *OCIRegistry {
 	t.Helper()
 	r := &OCIRegistry{requests: map[string]int{}}
+	for _, o := range opts {
+		o(r)
+	}
 	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.requests[req.URL.Path]++
 		r.mu.Unlock()
+		if r.user != "" {
+			u, p, ok := req.BasicAuth()
+			if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(r.user)) != 1 ||
+				subtle.ConstantTimeCompare([]byte(p), []byte(r.password)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+				return
+			}
+		}
 		h.ServeHTTP(w, req)
 	}))
 	t.Cleanup(r.srv.Close)
@@ -55,7 +80,11 @@ func (r *OCIRegistry) Ref(name string) string { return r.Repository() + "/" + na
 func (r *OCIRegistry) Push(t testing.TB, c Chart) string {
 	t.Helper()
 	data := BuildChart(t, c)
-	client, err := helmregistry.NewClient(helmregistry.ClientOptPlainHTTP(), helmregistry.ClientOptWriter(io.Discard))
+	opts := []helmregistry.ClientOption{helmregistry.ClientOptPlainHTTP(), helmregistry.ClientOptWriter(io.Discard)}
+	if r.user != "" {
+		opts = append(opts, helmregistry.ClientOptBasicAuth(r.user, r.password))
+	}
+	client, err := helmregistry.NewClient(opts...)
 	if err != nil {
 		t.Fatalf("registry client: %v", err)
 	}
