@@ -38,6 +38,18 @@
 // treated as namespaced, as Helm does for resources it cannot map (such an object is also
 // rejected as not served, unless its CRD is installed by an add-on).
 //
+// # Chart cache and lock
+//
+// Options.CacheDir holds archives by digest (blobs/sha256/<hex>.tgz) and, per (source,
+// name, version), the digest last downloaded (refs/). A Renderer also keeps decompressed
+// charts and render results in memory, keyed by everything a render depends on (chart
+// digest, values, minor, served APIs, overlay files), so rendering an unchanged cluster
+// again costs a few percent of the first render. A chart version addonsync.lock pins is
+// taken from the cache by its pinned digest, or downloaded and refused when its digest
+// differs; one the lock does not pin is rendered with its digest in ChartInfo.Digest, or
+// refused with Options.RequireLocked. Mirrors from addonsync.yaml replace the upstream URL
+// for downloads only: the lock and ChartInfo.Source keep the upstream URL.
+//
 // # Example
 //
 //	r := render.New(render.DefaultOptions())

@@ -247,3 +247,35 @@ func unstructuredString(obj map[string]any, fields ...string) (string, bool, err
 	s, ok := cur.(string)
 	return s, ok, nil
 }
+
+func TestChartKubeVersion(t *testing.T) {
+	ch := chartrepo.Chart{Name: "modern", Version: "2.0.0", KubeVersion: ">=1.30.0-0", Files: map[string]string{"templates/cm.yaml": cm("m")}}
+	rc := newRepoConfig().
+		addon("m", config.AddonSpec{Namespace: "m", Chart: &config.ChartSpec{Path: "charts/m"}}).
+		file("charts/m/Chart.yaml", "apiVersion: v2\nname: modern\nversion: 2.0.0\nkubeVersion: \">=1.30.0-0\"\n").
+		file("charts/m/templates/cm.yaml", ch.Files["templates/cm.yaml"]).
+		cluster("k129", "1.29", "m").cluster("k130", "1.30", "m")
+	r := newTestRenderer(t)
+	t.Run("records the chart's kubeVersion", func(t *testing.T) {
+		a, err := r.RenderAddon(context.Background(), rc.config(), "k130", "m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Chart.KubeVersion != ">=1.30.0-0" {
+			t.Errorf("KubeVersion = %q", a.Chart.KubeVersion)
+		}
+	})
+	t.Run("refuses a minor outside the chart's kubeVersion", func(t *testing.T) {
+		_, err := r.RenderAddon(context.Background(), rc.config(), "k129", "m")
+		if err == nil || !strings.Contains(err.Error(), `cluster "k129": add-on "m": chart modern 2.0.0: helm template: chart requires kubeVersion: >=1.30.0-0 which is incompatible with Kubernetes v1.29.0`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("refuses a minor the API table does not know", func(t *testing.T) {
+		rc.cluster("k124", "1.24", "m")
+		_, err := r.RenderAddon(context.Background(), rc.config(), "k124", "m")
+		if err == nil || !strings.Contains(err.Error(), "addonsync knows the APIs of 1.25 to 1.36") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
