@@ -67,6 +67,21 @@ func TestRenderCommand(t *testing.T) {
 			t.Errorf("files (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("renders a git ref without a checkout", func(t *testing.T) {
+		dir, _, _ := gitConfigRepo(t, renderFixture)
+		if err := os.WriteFile(filepath.Join(dir, "clusters/prod/values/app.yaml"), []byte("replicas: 7\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runConfigCmd(t, "render", "-C", dir, "--cache-dir", cache, "--ref", "main", "prod")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		checkGolden(t, "render/prod.golden", out)
+		worktree, _, _ := runConfigCmd(t, "render", "-C", dir, "--cache-dir", cache, "prod")
+		if !strings.Contains(worktree, "replicas: 7") {
+			t.Error("the working tree render does not show the uncommitted edit")
+		}
+	})
 	t.Run("is a usage error without a cluster", func(t *testing.T) {
 		if _, _, code := run(t); code != ExitUsage {
 			t.Errorf("exit %d, want %d", code, ExitUsage)
