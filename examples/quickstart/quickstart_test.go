@@ -1,7 +1,6 @@
 package quickstart_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -69,7 +68,7 @@ func TestQuickstart(t *testing.T) {
 	r := render.New(render.Options{CacheDir: t.TempDir()})
 	rendered := map[string]*render.Cluster{}
 	for _, name := range cfg.ClusterNames() {
-		c, err := r.RenderCluster(context.Background(), cfg, name, render.RenderOptions{})
+		c, err := r.RenderCluster(t.Context(), cfg, name, render.RenderOptions{})
 		if err != nil {
 			t.Fatalf("render %s: %v", name, err)
 		}
