@@ -151,6 +151,44 @@ func TestOverlays(t *testing.T) {
 	})
 }
 
+func TestOverlayComponents(t *testing.T) {
+	rc := overlayConfig().
+		file("clusters/prod/kustomize/web/kustomization.yaml", "resources: [rendered.yaml]\ncomponents: [../../../../kustomize/components/tier]\n").
+		file("kustomize/components/tier/kustomization.yaml", `apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources: [../../bases/limits]
+patches:
+  - target: {kind: Service}
+    patch: |
+      - op: add
+        path: /metadata/annotations/tier
+        value: gold
+`).
+		file("kustomize/bases/limits/kustomization.yaml", "resources: [limits.yaml]\n").
+		file("kustomize/bases/limits/limits.yaml", "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: limits\nspec:\n  limits: [{type: Container, default: {memory: 64Mi}}]\n")
+	r := newTestRenderer(t)
+	c, err := r.RenderCluster(context.Background(), rc.config(), "prod", RenderOptions{Addons: []string{"web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("follows components and bases outside the overlay directory", func(t *testing.T) {
+		got := yamlOf(t, c)
+		if !strings.Contains(got, "# Source: web/LimitRange/limits") || !strings.Contains(got, "tier: gold") {
+			t.Errorf("component not applied:\n%s", got)
+		}
+	})
+	t.Run("re-renders when a referenced file changes", func(t *testing.T) {
+		rc.file("kustomize/bases/limits/limits.yaml", "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: limits2\nspec:\n  limits: []\n")
+		c, err := r.RenderCluster(context.Background(), rc.config(), "prod", RenderOptions{Addons: []string{"web"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(yamlOf(t, c), "LimitRange/limits2") {
+			t.Error("stale render from the cache")
+		}
+	})
+}
+
 func TestDuplicates(t *testing.T) {
 	rc := overlayConfig().
 		addon("pools2", config.AddonSpec{Namespace: "metallb-system"}).

@@ -27,8 +27,9 @@
 //
 // An overlay directory is a kustomization that lists rendered.yaml in its resources; render
 // writes the objects rendered so far to rendered.yaml in an in-memory copy of the directory
-// and runs kustomize there. Only the overlay directory is copied, so an overlay cannot refer
-// to files outside it. For an add-on without a chart, addons/<a>/kustomize is the source
+// and runs kustomize there. The directories its kustomizations list in resources, components
+// or bases are copied along (anywhere in the config repo); remote references are not
+// supported (render never uses the network for overlays). For an add-on without a chart, addons/<a>/kustomize is the source
 // itself (it does not list rendered.yaml). Hooks are not passed through overlays.
 //
 // # Namespaces
