@@ -22,7 +22,7 @@ const (
 	ActionFailed     Action = "failed"
 )
 
-// Actions lists every Action in summary order.
+// actionOrder lists every Action in summary order.
 var actionOrder = []Action{ActionCreated, ActionConfigured, ActionUnchanged, ActionPruned, ActionDeleted, ActionSkipped, ActionFailed}
 
 // String returns the action as printed in summaries.

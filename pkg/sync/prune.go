@@ -120,7 +120,7 @@ func effectiveLimit(repo, addon config.PruneLimits, maxPrune int) pruneLimit {
 	return l
 }
 
-// CheckPruneLimit refuses deleting count of total objects when over the limit.
+// check refuses deleting count of total objects when that is over the limit.
 func (l pruneLimit) check(addon string, count, total int) error {
 	if count == 0 {
 		return nil
