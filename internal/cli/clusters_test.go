@@ -75,11 +75,15 @@ func TestClustersCommand(t *testing.T) {
 			t.Fatalf("exit %d, %v\n%s", code, err, out)
 		}
 		want := []clusterRow{
-			{Name: "dev", KubernetesVersion: "1.33", Branch: "release-1.33", ReleaseBranch: "release-1.33", ReleaseBranchExists: true,
-				Kubeconfig: "file ~/.kube/dev (context dev-admin)", Addons: []string{"metallb"}},
-			{Name: "prod", KubernetesVersion: "1.34", Branch: "main", ReleaseBranch: "release-1.34", ReleaseBranchExists: false,
+			{
+				Name: "dev", KubernetesVersion: "1.33", Branch: "release-1.33", ReleaseBranch: "release-1.33", ReleaseBranchExists: true,
+				Kubeconfig: "file ~/.kube/dev (context dev-admin)", Addons: []string{"metallb"},
+			},
+			{
+				Name: "prod", KubernetesVersion: "1.34", Branch: "main", ReleaseBranch: "release-1.34", ReleaseBranchExists: false,
 				Kubeconfig: "secret addonsync-system/prod-kubeconfig[kubeconfig]",
-				Addons:     []string{"cert-manager", "local-issuers", "metallb", "ingress-nginx", "namespaces"}},
+				Addons:     []string{"cert-manager", "local-issuers", "metallb", "ingress-nginx", "namespaces"},
+			},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("clusters -o json (-want +got):\n%s", diff)

@@ -103,13 +103,13 @@ func (o *upgradeCheckOptions) print(bumps []upgrade.Bump) error {
 	fmt.Fprintln(tw, "ADD-ON\tCURRENT\tNEWEST ALLOWED\tNEWEST\tBRANCHES\tNOTE")
 	for _, b := range bumps {
 		allowed, note := "-", b.Reason
-		switch {
-		case b.Status == upgrade.StatusUpgrade:
+		switch b.Status {
+		case upgrade.StatusUpgrade:
 			allowed = b.To
 			if !b.Due {
 				note = "not due (schedule)"
 			}
-		case b.Status == upgrade.StatusUpToDate:
+		case upgrade.StatusUpToDate:
 			note = "up to date"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Addon, b.From, allowed, dash(b.Newest), dash(branchMarks(b.Branches)), dash(note))

@@ -96,9 +96,11 @@ func TestSchemasAgreeWithLoader(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	for _, name := range []string{"unknown-field", "wrong-type", "wrong-type-bool", "unquoted-number", "missing-namespace",
+	for _, name := range []string{
+		"unknown-field", "wrong-type", "wrong-type-bool", "unquoted-number", "missing-namespace",
 		"missing-kubernetes-version", "wrong-apiversion", "wrong-kind", "bad-minor", "chart-both", "chart-neither",
-		"bad-repository-url", "bad-duration", "kubeconfig-both", "bad-repo-settings", "missing-chart-version"} {
+		"bad-repository-url", "bad-duration", "kubeconfig-both", "bad-repo-settings", "missing-chart-version",
+	} {
 		t.Run(name+" fails", func(t *testing.T) {
 			if errs := validate(t, filepath.Join(testdata, "invalid", name)); len(errs) == 0 {
 				t.Errorf("schema accepts testdata/invalid/%s", name)

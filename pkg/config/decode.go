@@ -26,9 +26,6 @@ type document struct {
 	failed map[string]bool
 }
 
-// has reports whether the field was set (to something other than null) in the file.
-func (d *document) has(field string) bool { return d.seen[field] }
-
 // at returns an Error about field, located at the field or, when the field is absent,
 // at its nearest present parent.
 func (d *document) at(field, hint, format string, args ...any) *Error {
@@ -69,8 +66,10 @@ func parseYAML(file string, data []byte) (*yaml.Node, *Error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: file, Line: extra.Line, Message: "file holds more than one YAML document",
-			Hint: "remove the \"---\" and everything after it"}
+		return nil, &Error{
+			File: file, Line: extra.Line, Message: "file holds more than one YAML document",
+			Hint: "remove the \"---\" and everything after it",
+		}
 	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlSyntaxError(file, err)
 	}
@@ -108,8 +107,10 @@ func decodeFile(file, kind string, root *yaml.Node, out any, errs *problems) *do
 
 func (d *decoder) fail(n *yaml.Node, field, hint, format string, args ...any) {
 	d.doc.failed[field] = true
-	d.errs.add(&Error{File: d.doc.file, Line: n.Line, Column: n.Column, Field: field,
-		Message: fmt.Sprintf(format, args...), Hint: hint})
+	d.errs.add(&Error{
+		File: d.doc.file, Line: n.Line, Column: n.Column, Field: field,
+		Message: fmt.Sprintf(format, args...), Hint: hint,
+	})
 }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {

@@ -135,7 +135,7 @@ func (l *loader) checkChart(cfg *Config, a *Addon, doc *document) error {
 	ch := a.Spec.Chart
 	if ch == nil {
 		found, dir, err := exists(cfg.FS, path.Join(a.Dir, KustomizeDir))
-		if err == nil && !(found && dir) {
+		if err == nil && (!found || !dir) {
 			l.errs.add(doc.at("spec", "add spec.chart or a kustomize/ directory with the manifests",
 				"add-on %q has no chart and no %s directory", a.Metadata.Name, path.Join(a.Dir, KustomizeDir)))
 		}

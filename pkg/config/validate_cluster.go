@@ -121,8 +121,10 @@ func (l *loader) checkValuesFile(fsys fs.FS, file string) error {
 		l.errs.add(perr)
 	case root == nil || isNull(root):
 	case root.Kind != yaml.MappingNode:
-		l.errs.add(&Error{File: file, Line: root.Line, Column: root.Column,
-			Message: "values must be a YAML mapping, got " + describe(root)})
+		l.errs.add(&Error{
+			File: file, Line: root.Line, Column: root.Column,
+			Message: "values must be a YAML mapping, got " + describe(root),
+		})
 	default:
 		var m map[string]any
 		if err := root.Decode(&m); err != nil {
@@ -175,7 +177,7 @@ func (l *loader) reportCycle(cfg *Config, cycle []string, reported map[string]bo
 		return
 	}
 	reported[key] = true
-	first, next := cycle[0], cycle[(1)%len(cycle)]
+	first, next := cycle[0], cycle[1%len(cycle)]
 	i := slices.Index(cfg.Addons[first].Spec.DependsOn, next)
 	l.errs.add(l.addonDoc[first].at(fmt.Sprintf("spec.dependsOn[%d]", i), "remove one of these dependencies",
 		"dependency cycle: %s -> %s", key, first))

@@ -135,7 +135,10 @@ func (m *Manager) hookEvent(r *addonRun, id ObjectID, a Action, msg string) {
 // waitHookDone polls a hook object with backoff until it succeeded or failed; running past
 // timeout is a failure.
 func waitHookDone(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, timeout time.Duration) (hookState, string, error) {
-	state, msg := hookRunning, ""
+	var (
+		state hookState
+		msg   string
+	)
 	delay := waitPollFirst
 	deadline := time.Now().Add(timeout)
 	for {

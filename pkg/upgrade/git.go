@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"sort"
 	"strings"
 	"testing/fstest"
@@ -56,10 +55,9 @@ func (g GitRemote) auth() transport.AuthMethod {
 func openRepo(ctx context.Context, remote GitRemote) (*gitRepo, error) {
 	var r *git.Repository
 	var err error
-	switch {
-	case remote.Dir == "":
+	if remote.Dir == "" {
 		r, err = git.Init(memory.NewStorage(), nil)
-	default:
+	} else {
 		r, err = git.PlainOpen(remote.Dir)
 		if errors.Is(err, git.ErrRepositoryNotExists) {
 			if err = os.MkdirAll(remote.Dir, 0o755); err == nil {
@@ -100,7 +98,7 @@ func (g *gitRepo) fetch(ctx context.Context) error {
 // gitErr maps go-git's auth errors to ErrGitAuth; the token is never in go-git's messages.
 func gitErr(err error) error {
 	if errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) {
-		return fmt.Errorf("%w (%v): check the token's access to the repository", ErrGitAuth, err)
+		return fmt.Errorf("%w (%w): check the token's access to the repository", ErrGitAuth, err)
 	}
 	return err
 }
@@ -329,5 +327,3 @@ func trailer(message, key string) string {
 	return v
 }
 
-// joinPath joins slash paths inside the repo.
-func joinPath(elem ...string) string { return path.Join(elem...) }
