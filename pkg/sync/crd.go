@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,6 +18,7 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 // so the next stages find the new kinds. Unchanged CRDs that were already Established cost no
 // request.
 func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured, entries []ChangeSetEntry) error {
+	start := time.Now()
 	changed := false
 	for i, o := range objs {
 		if o.GroupVersionKind().GroupKind() != gkCRD {
@@ -33,16 +35,44 @@ func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstru
 	if changed {
 		m.mapper.Reset()
 	}
+	m.log.Debug("CRDs established", "addon", r.addon.Name, "duration", time.Since(start))
 	return nil
 }
 
-// waitEstablished polls a CRD with backoff until its Established condition is True.
+// waitEstablished waits until a CRD's Established condition is True: one GET, then a watch on
+// that CRD (a GET per poll of a 700 KiB CRD would load the API server while it builds the new
+// kind), falling back to polling with backoff if the watch ends early.
 func (m *Manager) waitEstablished(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, m.opts.CRDTimeout)
 	defer cancel()
+	ri := m.dynamic.Resource(crdGVR)
+	err := func() error {
+		u, err := ri.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if established(u) {
+			return nil
+		}
+		w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: u.GetResourceVersion()})
+		if err != nil {
+			return err
+		}
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			if u, ok := ev.Object.(*unstructured.Unstructured); ok && established(u) {
+				return nil
+			}
+		}
+		return errors.New("watch ended")
+	}()
+	if err == nil {
+		return nil
+	}
+	m.log.Debug("CRD watch failed, polling", "crd", name, "err", err)
 	backoff := wait.Backoff{Duration: 50 * time.Millisecond, Factor: 1.5, Jitter: 0.1, Steps: 1 << 30, Cap: 500 * time.Millisecond}
-	err := wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
-		u, err := m.dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+	err = wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
+		u, err := ri.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil //nolint:nilerr // retried until the timeout
 		}
