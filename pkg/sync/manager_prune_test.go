@@ -171,3 +171,22 @@ func TestSyncPartialFailure(t *testing.T) {
 		}
 	})
 }
+
+func TestSyncCreatesAddonNamespace(t *testing.T) {
+	testenv.Require(t, env)
+	ns := env.Namespace(t)
+	target := ns + "-new"
+	cm := obj("v1", "ConfigMap", target, "settings")
+	m := newTestManager(t, ns, nil)
+	res, err := m.Sync(t.Context(), &render.Cluster{Name: "test", Addons: []render.Addon{addon("app", target, []*unstructured.Unstructured{cm})}}, syncOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Action{"Namespace/" + target: ActionCreated, "ConfigMap/" + target + "/settings": ActionCreated}
+	if diff := cmp.Diff(want, actions(res.ChangeSet())); diff != "" {
+		t.Errorf("actions (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"ConfigMap/" + target + "/settings"}, members(t, m, "app")); diff != "" {
+		t.Errorf("members (-want +got): the add-on namespace must not be a member, so it is never pruned\n%s", diff)
+	}
+}
