@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/internal/kube"
 	"github.com/addonsync/addonsync/pkg/config"
@@ -150,7 +151,10 @@ func checkAddons(cfg *config.Config, cluster string, addons []string) error {
 // newClusterManager connects to a cluster as its cluster.yaml says, with the repository's
 // field manager and inventory namespace.
 func newClusterManager(ctx context.Context, g *GlobalOptions, cfg *config.Config, cluster string) (*sync.Manager, error) {
-	rc, err := kube.RESTConfig(ctx, cfg.Clusters[cluster].Spec.Kubeconfig, kube.DefaultOptions())
+	ko := kube.DefaultOptions()
+	// API server warnings (deprecated fields, APIs) as plain lines, once each, not klog lines.
+	ko.Warnings = rest.NewWarningWriter(g.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
+	rc, err := kube.RESTConfig(ctx, cfg.Clusters[cluster].Spec.Kubeconfig, ko)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", cluster, err)
 	}

@@ -169,6 +169,10 @@ func progressPrinter(w io.Writer, dryRun bool) func(sync.Event) {
 			fmt.Fprintf(w, "%s: %s in %s\n", e.Addon, e.Result.ChangeSet, e.Result.Duration.Round(time.Millisecond))
 		case sync.EventPrune:
 			fmt.Fprintf(w, "%s: %s\n", e.Addon, e.Entry)
+		case sync.EventHook:
+			fmt.Fprintf(w, "%s: hook %s\n", e.Addon, e.Message)
+		case sync.EventWaiting:
+			fmt.Fprintf(w, "%s: waiting: %s\n", e.Addon, e.Message)
 		}
 	}
 }
@@ -235,8 +239,10 @@ func summaryJSON(cs sync.ChangeSet) map[string]int {
 func writeSyncJSON(w io.Writer, res *sync.Result, dryRun bool) error {
 	doc := syncJSON{Cluster: res.Cluster, DryRun: dryRun, Summary: summaryJSON(res.ChangeSet()), Addons: []syncAddonJSON{}}
 	for _, a := range res.Addons {
-		aj := syncAddonJSON{Addon: a.Addon, Status: addonStatus(a), Duration: a.Duration.Round(time.Millisecond).String(),
-			Summary: summaryJSON(a.ChangeSet), Entries: a.ChangeSet.Entries}
+		aj := syncAddonJSON{
+			Addon: a.Addon, Status: addonStatus(a), Duration: a.Duration.Round(time.Millisecond).String(),
+			Summary: summaryJSON(a.ChangeSet), Entries: a.ChangeSet.Entries,
+		}
 		if a.Err != nil {
 			aj.Error = a.Err.Error()
 		}

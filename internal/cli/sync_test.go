@@ -74,8 +74,10 @@ func TestSyncCommand(t *testing.T) {
 		if code != ExitOK {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		want := doc{Cluster: "test", Summary: map[string]int{"created": 3},
-			Addons: []addonDoc{{Addon: "web", Status: "synced", Summary: map[string]int{"created": 3}}}}
+		want := doc{
+			Cluster: "test", Summary: map[string]int{"created": 3},
+			Addons: []addonDoc{{Addon: "web", Status: "synced", Summary: map[string]int{"created": 3}}},
+		}
 		if diff := cmp.Diff(want, decode(t, stdout)); diff != "" {
 			t.Errorf("json (-want +got):\n%s", diff)
 		}

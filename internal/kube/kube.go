@@ -34,6 +34,9 @@ type Options struct {
 	UserAgent string
 	// SecretReader reads kubeconfig Secrets; nil uses a client for the in-cluster config.
 	SecretReader kubernetes.Interface
+	// Warnings receives the API server's deprecation warnings (default client-go's, which
+	// logs them through klog).
+	Warnings rest.WarningHandler
 }
 
 // DefaultOptions returns QPS 500 and Burst 1000.
@@ -55,6 +58,9 @@ func RESTConfig(ctx context.Context, ref config.KubeconfigRef, o Options) (*rest
 	}
 	if o.UserAgent != "" {
 		cfg.UserAgent = o.UserAgent
+	}
+	if o.Warnings != nil {
+		cfg.WarningHandler = o.Warnings
 	}
 	return cfg, nil
 }

@@ -85,9 +85,11 @@ func TestUpToDate(t *testing.T) {
 }
 
 func TestApplyErrorMasksSecrets(t *testing.T) {
-	st := metav1.Status{Status: metav1.StatusFailure, Code: 422, Reason: metav1.StatusReasonInvalid,
+	st := metav1.Status{
+		Status: metav1.StatusFailure, Code: 422, Reason: metav1.StatusReasonInvalid,
 		Message: `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
-		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{{Field: "data[k]", Message: `Invalid value: "hunter2": bad`}}}}
+		Details: &metav1.StatusDetails{Causes: []metav1.StatusCause{{Field: "data[k]", Message: `Invalid value: "hunter2": bad`}}},
+	}
 	err := applyError(ObjectID{Kind: "Secret", Namespace: "a", Name: "s"}, &apierrors.StatusError{ErrStatus: st})
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error shows the Secret value: %v", err)

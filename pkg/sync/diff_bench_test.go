@@ -130,7 +130,6 @@ func BenchmarkDiffUnchanged1000(b *testing.B) {
 			}
 		})
 	}
-
 }
 
 // benchManifest writes the objects as the sync applied them (ApplySet label, applied hash)

@@ -138,7 +138,8 @@ func byStage(ids []ObjectID) [][]ObjectID {
 func (m *Manager) resourceForID(id ObjectID) (interface {
 	Delete(ctx context.Context, name string, opts metav1.DeleteOptions, sub ...string) error
 	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) (*unstructured.Unstructured, error)
-}, error) {
+}, error,
+) {
 	mapping, err := m.mapper.RESTMapping(id.GroupKind())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
