@@ -67,7 +67,7 @@ func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *confi
 			if err != nil {
 				return nil, err
 			}
-			r.log.Debug("downloading chart", "source", rm.url, "chart", spec.Name, "version", spec.Version)
+			r.log.Debug("downloading chart", "source", rm.URL, "chart", spec.Name, "version", spec.Version)
 			data, err := r.download(ctx, rm, spec.Name, spec.Version)
 			if err != nil {
 				return nil, err

@@ -2,14 +2,10 @@ package render
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -17,58 +13,22 @@ import (
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
 
+	"github.com/addonsync/addonsync/pkg/chartsource"
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
-// remote is where a chart from a repository is fetched from, with credentials.
-type remote struct {
-	source   string // upstream URL as written in addon.yaml (the lock key)
-	url      string // URL fetched: the mirror when one is configured
-	username string
-	password string
-	caFile   string
-}
-
-func (r remote) oci() bool { return strings.HasPrefix(r.url, "oci://") }
-
 // resolveRemote applies repositories: from addonsync.yaml (mirror, credentials, CA).
-func (r *Renderer) resolveRemote(cfg *config.Config, source string) (remote, error) {
-	rm := remote{source: source, url: source}
-	if cfg.Repository == nil {
-		return rm, nil
+func (r *Renderer) resolveRemote(cfg *config.Config, source string) (chartsource.Remote, error) {
+	var repos []config.ChartRepository
+	if cfg.Repository != nil {
+		repos = cfg.Repository.Spec.Repositories
 	}
-	for _, cr := range cfg.Repository.Spec.Repositories {
-		if strings.TrimSuffix(cr.URL, "/") != source {
-			continue
-		}
-		if cr.Mirror != "" {
-			rm.url = strings.TrimSuffix(cr.Mirror, "/")
-		}
-		rm.caFile = cr.CAFile
-		if cr.UsernameEnv != "" {
-			rm.username = r.o.Env(cr.UsernameEnv)
-		}
-		switch {
-		case cr.PasswordFile != "":
-			data, err := os.ReadFile(cr.PasswordFile)
-			if err != nil {
-				return rm, fmt.Errorf("repository %s: password file: %w (check repositories[].passwordFile in %s)", source, err, config.RepositoryFile)
-			}
-			rm.password = strings.TrimRight(string(data), "\r\n")
-		case cr.PasswordEnv != "":
-			rm.password = r.o.Env(cr.PasswordEnv)
-			if rm.password == "" {
-				return rm, fmt.Errorf("repository %s: environment variable %s is empty (set it, or change repositories[].passwordEnv in %s)", source, cr.PasswordEnv, config.RepositoryFile)
-			}
-		}
-		break
-	}
-	return rm, nil
+	return chartsource.Resolve(repos, source, r.o.Env)
 }
 
 // download fetches the archive of a chart version.
-func (r *Renderer) download(ctx context.Context, rm remote, name, version string) ([]byte, error) {
-	if rm.oci() {
+func (r *Renderer) download(ctx context.Context, rm chartsource.Remote, name, version string) ([]byte, error) {
+	if rm.OCI() {
 		return r.pullOCI(ctx, rm, name, version)
 	}
 	idx, err := r.index(ctx, rm)
@@ -77,12 +37,12 @@ func (r *Renderer) download(ctx context.Context, rm remote, name, version string
 	}
 	cv, err := idx.Get(name, version)
 	if err != nil || cv.Version != version {
-		return nil, fmt.Errorf("chart %s %s is not in %s/index.yaml (check spec.chart.name and spec.chart.version)", name, version, rm.url)
+		return nil, fmt.Errorf("chart %s %s is not in %s/index.yaml (check spec.chart.name and spec.chart.version)", name, version, rm.URL)
 	}
 	if len(cv.URLs) == 0 {
-		return nil, fmt.Errorf("chart %s %s: %s/index.yaml lists no download URL", name, version, rm.url)
+		return nil, fmt.Errorf("chart %s %s: %s/index.yaml lists no download URL", name, version, rm.URL)
 	}
-	u, err := resolveURL(rm.url, cv.URLs[0])
+	u, err := resolveURL(rm.URL, cv.URLs[0])
 	if err != nil {
 		return nil, fmt.Errorf("chart %s %s: %w", name, version, err)
 	}
@@ -102,25 +62,25 @@ type indexEntry struct {
 }
 
 // index returns the parsed index.yaml of a repository, fetched once per Renderer.
-func (r *Renderer) index(ctx context.Context, rm remote) (*repo.IndexFile, error) {
+func (r *Renderer) index(ctx context.Context, rm chartsource.Remote) (*repo.IndexFile, error) {
 	r.mu.Lock()
-	e := r.indexes[rm.url]
+	e := r.indexes[rm.URL]
 	r.mu.Unlock()
 	if e != nil {
 		return e.idx, nil
 	}
-	v, err, _ := r.flight.Do("index\x00"+rm.url, func() (any, error) {
-		data, err := r.httpGet(ctx, rm, rm.url+"/index.yaml")
+	v, err, _ := r.flight.Do("index\x00"+rm.URL, func() (any, error) {
+		data, err := r.httpGet(ctx, rm, rm.URL+"/index.yaml")
 		if err != nil {
 			return nil, err
 		}
 		idx := &repo.IndexFile{}
 		if err := yaml.Unmarshal(data, idx); err != nil {
-			return nil, fmt.Errorf("%s/index.yaml: %w", rm.url, err)
+			return nil, fmt.Errorf("%s/index.yaml: %w", rm.URL, err)
 		}
 		idx.SortEntries()
 		r.mu.Lock()
-		r.indexes[rm.url] = &indexEntry{idx: idx}
+		r.indexes[rm.URL] = &indexEntry{idx: idx}
 		r.mu.Unlock()
 		return idx, nil
 	})
@@ -143,8 +103,8 @@ func resolveURL(base, ref string) (string, error) {
 }
 
 // httpGet downloads u; credentials are sent only to the repository's own host.
-func (r *Renderer) httpGet(ctx context.Context, rm remote, u string) ([]byte, error) {
-	client, err := httpClient(rm.caFile)
+func (r *Renderer) httpGet(ctx context.Context, rm chartsource.Remote, u string) ([]byte, error) {
+	client, err := rm.HTTPClient(chartTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +112,9 @@ func (r *Renderer) httpGet(ctx context.Context, rm remote, u string) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	if rm.username != "" || rm.password != "" {
-		if ru, err := url.Parse(rm.url); err == nil && ru.Host == req.URL.Host {
-			req.SetBasicAuth(rm.username, rm.password)
+	if rm.Username != "" || rm.Password != "" {
+		if ru, err := url.Parse(rm.URL); err == nil && ru.Host == req.URL.Host {
+			req.SetBasicAuth(rm.Username, rm.Password)
 		}
 	}
 	req.Header.Set("User-Agent", "addonsync")
@@ -180,42 +140,12 @@ func (r *Renderer) httpGet(ctx context.Context, rm remote, u string) ([]byte, er
 	return data, nil
 }
 
-func httpClient(caFile string) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("CA file: %w (check repositories[].caFile in %s)", err, config.RepositoryFile)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s: no PEM certificates found", caFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
-}
-
 // pullOCI pulls a chart from an OCI registry; plain HTTP only for loopback hosts.
-func (r *Renderer) pullOCI(ctx context.Context, rm remote, name, version string) ([]byte, error) {
-	ref := strings.TrimPrefix(rm.url, "oci://") + "/" + name + ":" + version
-	opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard)}
-	if isLoopback(ref) {
-		opts = append(opts, registry.ClientOptPlainHTTP())
-	}
-	if rm.username != "" || rm.password != "" {
-		opts = append(opts, registry.ClientOptBasicAuth(rm.username, rm.password))
-	}
-	if rm.caFile != "" {
-		hc, err := httpClient(rm.caFile)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, registry.ClientOptHTTPClient(hc))
-	}
-	client, err := registry.NewClient(opts...)
+func (r *Renderer) pullOCI(ctx context.Context, rm chartsource.Remote, name, version string) ([]byte, error) {
+	ref := strings.TrimPrefix(rm.URL, "oci://") + "/" + name + ":" + version
+	client, err := rm.RegistryClient(chartTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("registry client: %w", err)
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -227,17 +157,5 @@ func (r *Renderer) pullOCI(ctx context.Context, rm remote, name, version string)
 	return res.Chart.Data, nil
 }
 
-func isLoopback(ref string) bool {
-	host := ref
-	if i := strings.IndexByte(host, '/'); i >= 0 {
-		host = host[:i]
-	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// chartTimeout bounds one chart repository request.
+const chartTimeout = 5 * time.Minute

@@ -2,12 +2,9 @@ package upgrade
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
 
+	"github.com/addonsync/addonsync/pkg/chartsource"
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
@@ -127,7 +125,7 @@ func (d *Discoverer) Versions(ctx context.Context, source, chart, since string) 
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(rs.url, "oci://") {
+	if strings.HasPrefix(rs.URL, "oci://") {
 		return d.ociVersions(ctx, rs, chart, since)
 	}
 	idx, err := d.index(ctx, rs)
@@ -146,81 +144,34 @@ func (d *Discoverer) Versions(ctx context.Context, source, chart, since string) 
 		out = append(out, a)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("chart %q not found in %s/index.yaml (check spec.chart.name)", chart, rs.url)
+		return nil, fmt.Errorf("chart %q not found in %s/index.yaml (check spec.chart.name)", chart, rs.URL)
 	}
 	return out, nil
 }
 
-// resolvedSource is a source with its mirror and credentials applied.
-type resolvedSource struct {
-	source, url        string
-	username, password string
-	caFile             string
-}
-
-func (d *Discoverer) resolve(source string) (resolvedSource, error) {
-	rs := resolvedSource{source: source, url: strings.TrimSuffix(source, "/")}
-	for _, cr := range d.o.Repositories {
-		if strings.TrimSuffix(cr.URL, "/") != rs.url {
-			continue
-		}
-		if cr.Mirror != "" {
-			rs.url = strings.TrimSuffix(cr.Mirror, "/")
-		}
-		rs.caFile = cr.CAFile
-		if cr.UsernameEnv != "" {
-			rs.username = d.o.Env(cr.UsernameEnv)
-		}
-		switch {
-		case cr.PasswordFile != "":
-			data, err := os.ReadFile(cr.PasswordFile)
-			if err != nil {
-				return rs, fmt.Errorf("repository %s: password file: %w (check repositories[].passwordFile in %s)", source, err, config.RepositoryFile)
-			}
-			rs.password = strings.TrimRight(string(data), "\r\n")
-		case cr.PasswordEnv != "":
-			rs.password = d.o.Env(cr.PasswordEnv)
-		}
-		break
-	}
-	return rs, nil
-}
-
-func (d *Discoverer) httpClient(caFile string) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("CA file: %w (check repositories[].caFile in %s)", err, config.RepositoryFile)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s: no PEM certificates found", caFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: tr, Timeout: d.o.Timeout}, nil
+func (d *Discoverer) resolve(source string) (chartsource.Remote, error) {
+	return chartsource.Resolve(d.o.Repositories, source, d.o.Env)
 }
 
 // index fetches and parses <url>/index.yaml once per Discoverer.
-func (d *Discoverer) index(ctx context.Context, rs resolvedSource) (*repo.IndexFile, error) {
+func (d *Discoverer) index(ctx context.Context, rs chartsource.Remote) (*repo.IndexFile, error) {
 	d.mu.Lock()
-	idx := d.indexes[rs.url]
+	idx := d.indexes[rs.URL]
 	d.mu.Unlock()
 	if idx != nil {
 		return idx, nil
 	}
-	client, err := d.httpClient(rs.caFile)
+	client, err := rs.HTTPClient(d.o.Timeout)
 	if err != nil {
 		return nil, err
 	}
-	u := rs.url + "/index.yaml"
+	u := rs.URL + "/index.yaml"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	if rs.username != "" || rs.password != "" {
-		req.SetBasicAuth(rs.username, rs.password)
+	if rs.Username != "" || rs.Password != "" {
+		req.SetBasicAuth(rs.Username, rs.Password)
 	}
 	req.Header.Set("User-Agent", "addonsync")
 	resp, err := client.Do(req)
@@ -244,30 +195,18 @@ func (d *Discoverer) index(ctx context.Context, rs resolvedSource) (*repo.IndexF
 		return nil, fmt.Errorf("%s: parse: %w", u, err)
 	}
 	d.mu.Lock()
-	d.indexes[rs.url] = idx
+	d.indexes[rs.URL] = idx
 	d.mu.Unlock()
 	return idx, nil
 }
 
 // ociVersions lists a chart's tags with Helm's registry client and pulls every version newer
 // than since (or equal to it) for its Chart.yaml metadata and archive digest.
-func (d *Discoverer) ociVersions(ctx context.Context, rs resolvedSource, chart, since string) ([]Available, error) {
-	path := strings.TrimPrefix(rs.url, "oci://") + "/" + chart
-	opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard)}
-	if isLoopbackHost(path) {
-		opts = append(opts, registry.ClientOptPlainHTTP())
-	}
-	if rs.username != "" || rs.password != "" {
-		opts = append(opts, registry.ClientOptBasicAuth(rs.username, rs.password))
-	}
-	hc, err := d.httpClient(rs.caFile)
+func (d *Discoverer) ociVersions(ctx context.Context, rs chartsource.Remote, chart, since string) ([]Available, error) {
+	path := strings.TrimPrefix(rs.URL, "oci://") + "/" + chart
+	client, err := rs.RegistryClient(d.o.Timeout)
 	if err != nil {
 		return nil, err
-	}
-	opts = append(opts, registry.ClientOptHTTPClient(hc))
-	client, err := registry.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("oci://%s: registry client: %w", path, err)
 	}
 	tags, err := client.Tags(path) // semver tags only, "_" turned back into "+"
 	if err != nil {
@@ -308,16 +247,4 @@ func (d *Discoverer) ociVersions(ctx context.Context, rs resolvedSource, chart, 
 		return nil, err
 	}
 	return out, nil
-}
-
-func isLoopbackHost(ref string) bool {
-	host, _, _ := strings.Cut(ref, "/")
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -326,4 +326,3 @@ func trailer(message, key string) string {
 	}
 	return v
 }
-
