@@ -66,6 +66,8 @@ requests when upstream charts release new versions.`,
 		newDiffCmd(g),
 		newSyncCmd(g),
 		newUpgradeCmd(g),
+		newReconcileCmd(g),
+		newRunCmd(g),
 	)
 	return root
 }

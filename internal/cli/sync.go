@@ -133,6 +133,13 @@ func (o *syncOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if !o.DryRun { // two syncs of one cluster at once: the second fails naming the first
+		var release func()
+		if ctx, release, err = holdSyncLease(ctx, o.g, cfg, o.Cluster, 0); err != nil {
+			return err
+		}
+		defer release()
+	}
 	so := sync.SyncOptions{
 		DryRun:      o.DryRun,
 		Prune:       o.Prune,
