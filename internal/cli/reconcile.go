@@ -148,7 +148,7 @@ func (o *reconcileOptions) Complete(cmd *cobra.Command) error {
 		o.WorkDir = filepath.Join(dir, "addonsync", "reconcile", hex.EncodeToString(sum[:8]))
 	}
 	if o.RepoURL != "" {
-		o.g.Dir = filepath.Join(o.WorkDir, "config.git")
+		o.g.Dir = filepath.Join(o.WorkDir, "config")
 	}
 	if !o.NoUpgrade && o.ShardIndex == 0 {
 		o.remote = o.upgradeRemote()

@@ -25,19 +25,20 @@ type MirrorOptions struct {
 	URL string
 	// Token is sent as the basic-auth password (user TokenUser); empty for no auth.
 	Token string
-	// Dir is the bare mirror, kept between runs (created when missing).
+	// Dir is the mirror, kept between runs (created when missing).
 	Dir string
 }
 
-// Mirror creates or updates a bare mirror of the config repo in o.Dir: every branch of the
+// Mirror creates or updates a mirror of the config repo in o.Dir: every branch of the
 // remote becomes a local branch (deleted ones are pruned) and HEAD points at the remote's
-// default branch, so config.OpenRef and --ref auto read it like any clone. It returns the
-// default branch.
+// default branch, so config.OpenRef and --ref auto read it like any clone. The repository
+// has a .git directory and a work tree that is never checked out (config.OpenRef finds
+// repositories by their .git directory). It returns the default branch.
 func Mirror(ctx context.Context, o MirrorOptions) (string, error) {
 	r, err := git.PlainOpen(o.Dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		if err = os.MkdirAll(o.Dir, 0o755); err == nil {
-			r, err = git.PlainInit(o.Dir, true)
+			r, err = git.PlainInit(o.Dir, false)
 		}
 	}
 	if err != nil {
