@@ -74,12 +74,14 @@ sync leases are released) and exits 0 once it has returned.
 	f.BoolVar(&o.RunOnStart, "run-on-start", false, "run once at start, then on the schedule")
 	f.IntVar(&o.UnhealthyAfter, "unhealthy-after", o.UnhealthyAfter, "/healthz answers 503 after this many failed runs in a row (0: never)")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "how long the HTTP server may take to shut down")
-	_ = cmd.MarkFlagRequired("schedule")
 	return cmd
 }
 
 // Validate checks reconcile's flags and the schedule.
 func (o *runOptions) Validate() error {
+	if o.Schedule == "" {
+		return Usage(errors.New(`--schedule: required, e.g. --schedule '*/15 * * * *'`))
+	}
 	if err := o.reconcileOptions.Validate(); err != nil {
 		return err
 	}
