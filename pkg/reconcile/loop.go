@@ -81,10 +81,15 @@ func (l *Loop) Metrics() *Metrics { return l.metrics }
 func (l *Loop) Run(ctx context.Context) error {
 	l.setState(true, false)
 	defer l.setState(true, true)
+	start := l.o.Now()
+	next := l.schedule.Next(start)
 	if l.o.RunOnStart {
-		l.runOnce(ctx, l.o.Now())
+		l.runOnce(ctx, start)
+		if ctx.Err() != nil {
+			return nil
+		}
+		next = l.skipMissed(next)
 	}
-	next := l.schedule.Next(l.o.Now())
 	for {
 		l.o.Logger.Info("next reconcile", "at", next.Format(time.RFC3339))
 		t := time.NewTimer(time.Until(next))
@@ -98,15 +103,14 @@ func (l *Loop) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		next = l.skipMissed(next)
+		next = l.skipMissed(l.schedule.Next(next))
 	}
 }
 
-// skipMissed returns the first scheduled time after now, counting the ones passed while the
-// run that started at last was going.
-func (l *Loop) skipMissed(last time.Time) time.Time {
+// skipMissed returns the first scheduled time from next on that is still ahead, counting
+// the ones that passed while a run was going as skipped.
+func (l *Loop) skipMissed(next time.Time) time.Time {
 	now := l.o.Now()
-	next := l.schedule.Next(last)
 	for !next.After(now) {
 		l.metrics.Skipped()
 		l.o.Logger.Warn("skipped a scheduled reconcile: the previous run was still going", "due", next.Format(time.RFC3339))

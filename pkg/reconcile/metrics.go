@@ -140,7 +140,7 @@ func (m *Metrics) writeClusters(b *strings.Builder) {
 	}
 }
 
-func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func unixSeconds(t time.Time) string {
 	if t.IsZero() {
