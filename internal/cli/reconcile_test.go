@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/addonsync/addonsync/internal/testenv"
+	"github.com/addonsync/addonsync/internal/testutil/githubfake"
 	"github.com/addonsync/addonsync/internal/testutil/gitserver"
 	"github.com/addonsync/addonsync/pkg/lease"
 )
@@ -331,4 +332,55 @@ func TestReconcileFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReconcileOpensUpgradePRs(t *testing.T) {
+	testenv.Require(t, env)
+	t.Setenv("KUBECONFIG", env.Kubeconfig) // the clusters name no kubeconfig: the default rules apply
+	charts := upgradeCharts(t)
+	gh := githubfake.New(t, "example-org", "platform-addons", upgradeToken)
+	srv := gitserver.New(t, upgradeToken)
+	srv.CreateRepo(t, "platform-addons", upgradeRepoFiles(charts.URL(), gh.URL()), "release-1.33", "release-1.34")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(upgradeToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := func(extra ...string) []string {
+		return append([]string{"reconcile", "--repo-url", srv.URL("platform-addons"), "--github-token-file", tokenFile,
+			"--work-dir", t.TempDir(), "--cache-dir", t.TempDir(), "--wait=false", "--cluster", "wsp", "-o", "json"}, extra...)
+	}
+
+	t.Run("shard 1 syncs and opens no pull request", func(t *testing.T) {
+		stdout, stderr, code := runConfigCmd(t, args("--shard-index", "1", "--shard-count", "2")...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if d := decodeReconcile(t, stdout); len(d.Clusters) != 0 || len(d.Upgrades) != 0 {
+			t.Errorf("shard 1 of 2 got %+v (wsp is shard 0's)", d)
+		}
+		if len(gh.Writes()) != 0 {
+			t.Error("shard 1 wrote to GitHub")
+		}
+	})
+
+	t.Run("shard 0 syncs wsp from its release branch, then opens the upgrade pull request", func(t *testing.T) {
+		stdout, stderr, code := runConfigCmd(t, args()...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, stderr, stdout)
+		}
+		d := decodeReconcile(t, stdout)
+		want := []row{{"wsp", "release-1.33", srv.Rev(t, "platform-addons", "release-1.33"), "synced", summary(2, 0, 0, 0)}} // Namespace demo and ConfigMap demo
+		if diff := cmp.Diff(want, rows(d)); diff != "" {
+			t.Errorf("clusters (-want +got):\n%s", diff)
+		}
+		if len(d.Upgrades) != 1 || d.Upgrades[0].Addon != "demo" || d.Upgrades[0].Action != "opened" {
+			t.Errorf("upgrades %+v", d.Upgrades)
+		}
+		if prs := gh.PRs(); len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.1.0" {
+			t.Errorf("PRs = %+v", prs)
+		}
+		if strings.Contains(stdout+stderr, upgradeToken) {
+			t.Error("the token was printed")
+		}
+	})
 }
