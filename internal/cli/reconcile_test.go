@@ -235,7 +235,7 @@ func holdLease(t *testing.T, ns, holder string) {
 	secs := int32(600)
 	l := &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: lease.DefaultName, Namespace: ns},
-		Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &now, RenewTime: &now},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &now, RenewTime: &now},
 	}
 	cur, err := cs.CoordinationV1().Leases(ns).Get(t.Context(), lease.DefaultName, metav1.GetOptions{})
 	if err == nil {
@@ -261,8 +261,10 @@ func TestReconcileFromRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	args := []string{"reconcile", "--repo-url", srv.URL("config"), "--github-token-file", tokenFile, "--work-dir", work,
-		"--cache-dir", t.TempDir(), "--wait=false", "--no-upgrade", "--cluster", "test", "-o", "json"}
+	args := []string{
+		"reconcile", "--repo-url", srv.URL("config"), "--github-token-file", tokenFile, "--work-dir", work,
+		"--cache-dir", t.TempDir(), "--wait=false", "--no-upgrade", "--cluster", "test", "-o", "json",
+	}
 
 	t.Run("mirrors the repo and renders each cluster from its release branch", func(t *testing.T) {
 		stdout, stderr, code := runConfigCmd(t, args...)
@@ -346,8 +348,10 @@ func TestReconcileOpensUpgradePRs(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := func(extra ...string) []string {
-		return append([]string{"reconcile", "--repo-url", srv.URL("platform-addons"), "--github-token-file", tokenFile,
-			"--work-dir", t.TempDir(), "--cache-dir", t.TempDir(), "--wait=false", "--cluster", "wsp", "-o", "json"}, extra...)
+		return append([]string{
+			"reconcile", "--repo-url", srv.URL("platform-addons"), "--github-token-file", tokenFile,
+			"--work-dir", t.TempDir(), "--cache-dir", t.TempDir(), "--wait=false", "--cluster", "wsp", "-o", "json",
+		}, extra...)
 	}
 
 	t.Run("shard 1 syncs and opens no pull request", func(t *testing.T) {

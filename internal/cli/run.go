@@ -151,7 +151,7 @@ func (o *runOptions) Run(ctx context.Context) error {
 	case err = <-serveErr:
 		err = fmt.Errorf("--listen %s: %w", o.Listen, err)
 		stop() // the current run is cancelled; wait for it
-		<-loopErr
+		err = errors.Join(err, <-loopErr)
 	}
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)

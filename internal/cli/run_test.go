@@ -64,8 +64,10 @@ func TestRunCommand(t *testing.T) {
 	dir, _ := reconcileRepo(t, ns)
 	var stdout, stderr syncBuffer
 	cmd := NewRootCmd(Streams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr})
-	cmd.SetArgs([]string{"run", "--schedule", "@every 1s", "--listen", "127.0.0.1:0", "-C", dir,
-		"--cache-dir", t.TempDir(), "--wait=false", "--no-upgrade", "--cluster", "test"})
+	cmd.SetArgs([]string{
+		"run", "--schedule", "@every 1s", "--listen", "127.0.0.1:0", "-C", dir,
+		"--cache-dir", t.TempDir(), "--wait=false", "--no-upgrade", "--cluster", "test",
+	})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)

@@ -119,7 +119,7 @@ func TestAcquireTakesOverExpiredLease(t *testing.T) {
 	if err != nil {
 		t.Fatalf("expired lease not taken over: %v", err)
 	}
-	defer held.Release(context.WithoutCancel(t.Context()))
+	defer func() { _ = held.Release(context.WithoutCancel(t.Context())) }()
 	l := getLease(t, cs, ns)
 	if got := ptrValue(l.Spec.HolderIdentity); got != "pod-a/1" {
 		t.Errorf("holder %q", got)
@@ -138,12 +138,12 @@ func TestRenewKeepsLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.Release(context.WithoutCancel(t.Context()))
+	defer func() { _ = held.Release(context.WithoutCancel(t.Context())) }()
 	first := getLease(t, cs, ns).Spec.RenewTime.Time
 
 	t.Run("renews in the background", func(t *testing.T) {
 		deadline := time.Now().Add(time.Minute)
-		for !getLease(t, cs, ns).Spec.RenewTime.Time.After(first.Add(time.Second)) {
+		for !getLease(t, cs, ns).Spec.RenewTime.After(first.Add(time.Second)) {
 			if time.Now().After(deadline) {
 				t.Fatal("lease not renewed within a minute")
 			}
@@ -232,7 +232,7 @@ func TestConcurrentAcquire(t *testing.T) {
 				switch {
 				case err == nil:
 					winners = append(winners, fmt.Sprintf("pod-%d/1", i))
-					defer helds[i].Release(context.WithoutCancel(t.Context()))
+					defer func() { _ = helds[i].Release(context.WithoutCancel(t.Context())) }()
 				case !errors.As(err, &he):
 					t.Errorf("acquirer %d: %v, want *HeldError", i, err)
 				}

@@ -153,7 +153,10 @@ func TestLoopCancelsTheCurrentRun(t *testing.T) {
 	<-started
 	cancel()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
 	case <-time.After(time.Minute):
 		t.Fatal("loop did not return after cancelling the run")
 	}
