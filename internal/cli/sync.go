@@ -51,7 +51,9 @@ longer has are pruned, within the prune limits; add-ons removed from the cluster
 config are pruned with their inventory. Progress goes to stderr, the summary to
 stdout.
 
-Exit status: 0 synced, 2 usage or config error, 3 cluster error or refused prune.`,
+Exit status: 0 synced, 2 usage or config error, 3 cluster error or refused prune.
+A sync (not --dry-run) holds the cluster's sync lease (Lease addonsync-sync in the
+inventory namespace); while another addonsync holds it, sync fails at once (exit 3).`,
 		Example: `  # sync prod
   addonsync sync prod
 

@@ -143,6 +143,12 @@ func (l *Locker) tryAcquire(ctx context.Context) (*coordinationv1.Lease, error) 
 	leases := l.client.CoordinationV1().Leases(l.o.Namespace)
 	cur, err := leases.Get(ctx, l.o.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
+		created, err := leases.Create(ctx, l.fresh(nil), metav1.CreateOptions{FieldManager: "addonsync"})
+		if !apierrors.IsNotFound(err) {
+			return created, err
+		}
+		// The namespace is missing (a first sync): create it, then the lease. Only then, so
+		// a process allowed to write leases but not namespaces works once it exists.
 		if err := l.ensureNamespace(ctx); err != nil {
 			return nil, err
 		}
