@@ -49,6 +49,11 @@ func TestRBAC(t *testing.T) {
 			t.Fatalf("%s/%s: apply failed: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
+	// Left from an earlier run of this test binary (-count): start without it.
+	err = cs.RbacV1().ClusterRoleBindings().Delete(ctx, "addonsync-workspace-target", metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
 	if len(target) != 2 {
 		t.Fatalf("want ClusterRole and ClusterRoleBinding addonsync-workspace-target, got %d objects", len(target))
 	}
