@@ -271,6 +271,10 @@ func (o *reconcileOptions) prepare(ctx context.Context) ([]string, error) {
 		}
 	}
 	cfg, err := loadConfig(o.g)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return nil, Usage(fmt.Errorf("%w: reconcile reads each cluster's own branch (--ref auto): run it on a git clone, "+
+			"give --repo-url, or pass --ref '' to read the working tree", err))
+	}
 	if err != nil {
 		return nil, err
 	}

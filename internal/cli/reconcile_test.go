@@ -324,6 +324,7 @@ func TestReconcileFlags(t *testing.T) {
 		{[]string{"--no-upgrade", "--repo-url", "https://u:p@github.com/o/r.git"}, "the URL holds credentials"},
 		{[]string{"--repo-url", "https://github.com/o/r.git"}, "upgrade pull requests need a GitHub token"},
 		{[]string{}, "upgrade pull requests need the config repo's remote"},
+		{[]string{"--no-upgrade"}, "reconcile reads each cluster's own branch (--ref auto): run it on a git clone"},
 	} {
 		t.Run(fmt.Sprint(tc.args), func(t *testing.T) {
 			t.Setenv(envGitHubToken, "")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
@@ -73,8 +74,9 @@ func Mirror(ctx context.Context, o MirrorOptions) (string, error) {
 	return head, nil
 }
 
-// defaultBranch is the branch the remote's HEAD names, else main, else master, else the
-// first branch.
+// defaultBranch is the branch the remote's HEAD names; when the server does not say, main or
+// master if HEAD's commit is theirs, else the first branch at HEAD's commit, else the first
+// branch.
 func defaultBranch(refs []*plumbing.Reference) string {
 	branches := map[string]plumbing.Hash{}
 	var first string
@@ -96,6 +98,15 @@ func defaultBranch(refs []*plumbing.Reference) string {
 		if h, ok := branches[b]; ok && (headHash.IsZero() || h == headHash) {
 			return b
 		}
+	}
+	var atHead []string
+	for b, h := range branches {
+		if !headHash.IsZero() && h == headHash {
+			atHead = append(atHead, b)
+		}
+	}
+	if len(atHead) > 0 {
+		return slices.Min(atHead)
 	}
 	return first
 }
