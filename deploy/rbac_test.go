@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -114,8 +116,24 @@ func bindTrigger(t *testing.T, cs kubernetes.Interface) {
 	}
 }
 
+// checkAccess asks for each access; the RBAC authorizer reads Roles and bindings from an
+// informer, so an answer may lag a change by a moment: it asks again for up to 10s
+// before it reports a difference.
 func checkAccess(ctx context.Context, t *testing.T, cs kubernetes.Interface, want []access) {
 	t.Helper()
+	var diffs []string
+	_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		diffs = accessDiffs(ctx, t, cs, want)
+		return len(diffs) == 0, nil
+	})
+	for _, d := range diffs {
+		t.Error(d)
+	}
+}
+
+func accessDiffs(ctx context.Context, t *testing.T, cs kubernetes.Interface, want []access) []string {
+	t.Helper()
+	var diffs []string
 	for _, w := range want {
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 			User:   w.user,
@@ -129,7 +147,8 @@ func checkAccess(ctx context.Context, t *testing.T, cs kubernetes.Interface, wan
 			t.Fatalf("%s: SubjectAccessReview failed: %v", w, err)
 		}
 		if got.Status.Allowed != w.allowed {
-			t.Errorf("%s: allowed=%v, want %v (%s)", w, got.Status.Allowed, w.allowed, got.Status.Reason)
+			diffs = append(diffs, fmt.Sprintf("%s: allowed=%v, want %v (%s)", w, got.Status.Allowed, w.allowed, got.Status.Reason))
 		}
 	}
+	return diffs
 }
