@@ -122,7 +122,7 @@ func bindTrigger(t *testing.T, cs kubernetes.Interface) {
 func checkAccess(ctx context.Context, t *testing.T, cs kubernetes.Interface, want []access) {
 	t.Helper()
 	var diffs []string
-	_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+	_ = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
 		diffs = accessDiffs(ctx, t, cs, want)
 		return len(diffs) == 0, nil
 	})
