@@ -232,7 +232,8 @@ func checkKubeconfigRBAC(t *testing.T, objs objects) {
 	for _, o := range objs.ofKind("Role") {
 		r := typed[rbacv1.Role](t, o)
 		for _, rule := range r.Rules {
-			if !slices.Contains(rule.APIGroups, "") || !(slices.Contains(rule.Resources, "secrets") || slices.Contains(rule.Resources, "*")) {
+			coversSecrets := slices.Contains(rule.Resources, "secrets") || slices.Contains(rule.Resources, "*")
+			if !slices.Contains(rule.APIGroups, "") || !coversSecrets {
 				continue
 			}
 			if len(rule.ResourceNames) == 0 {
