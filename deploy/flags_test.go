@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
-
 	"github.com/addonsync/addonsync/internal/cli"
 )
 
@@ -33,11 +31,16 @@ func checkFlags(t *testing.T, subject string, args []string) {
 		}
 		t.Fatalf("%s: `addonsync %s` does not exist (yet): the manifests run a command the binary lacks; addonsync has %v", subject, strings.Join(path, " "), have)
 	}
-	known := func(name string) *pflag.Flag {
-		if f := cmd.LocalFlags().Lookup(name); f != nil {
-			return f
+	// flagType is the type of --name ("bool", "string", ...), or "" when the command has none.
+	flagType := func(name string) string {
+		f := cmd.LocalFlags().Lookup(name)
+		if f == nil {
+			f = cmd.InheritedFlags().Lookup(name)
 		}
-		return cmd.InheritedFlags().Lookup(name)
+		if f == nil {
+			return ""
+		}
+		return f.Value.Type()
 	}
 	for i := len(path); i < len(args); i++ {
 		a := args[i]
@@ -46,12 +49,12 @@ func checkFlags(t *testing.T, subject string, args []string) {
 			continue
 		}
 		name, _, hasValue := strings.Cut(strings.TrimPrefix(a, "--"), "=")
-		f := known(name)
-		if f == nil {
+		typ := flagType(name)
+		if typ == "" {
 			t.Errorf("%s: `addonsync %s` has no flag --%s", subject, strings.Join(path, " "), name)
 			continue
 		}
-		if !hasValue && f.Value.Type() != "bool" {
+		if !hasValue && typ != "bool" {
 			t.Errorf("%s: --%s takes a value: write --%s=VALUE", subject, name, name)
 		}
 	}
