@@ -28,9 +28,9 @@ func upgradeChart(version, kubeVersion string) chartrepo.Chart {
 // (upgrades disabled), on clusters prod (1.34) and wsp (1.33).
 func upgradeRepoFiles(chartURL, githubURL string) map[string]string {
 	return map[string]string{
-		"addonsync.yaml": fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Repository\nmetadata:\n  name: t\nspec:\n  github:\n    owner: example-org\n    repo: platform-addons\n    url: %s\n", githubURL),
-		"addons/demo/addon.yaml": fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: demo\nspec:\n  namespace: demo\n  chart:\n    repository: %s\n    name: demo\n    version: 1.0.0 # pinned\n  upgrade:\n    constraint: \"<2.0.0\"\n", chartURL),
-		"addons/pinned/addon.yaml": fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: pinned\nspec:\n  namespace: demo\n  chart:\n    repository: %s\n    name: demo\n    version: 1.0.0\n  upgrade:\n    enabled: false\n", chartURL),
+		"addonsync.yaml":             fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Repository\nmetadata:\n  name: t\nspec:\n  github:\n    owner: example-org\n    repo: platform-addons\n    url: %s\n", githubURL),
+		"addons/demo/addon.yaml":     fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: demo\nspec:\n  namespace: demo\n  chart:\n    repository: %s\n    name: demo\n    version: 1.0.0 # pinned\n  upgrade:\n    constraint: \"<2.0.0\"\n", chartURL),
+		"addons/pinned/addon.yaml":   fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: pinned\nspec:\n  namespace: demo\n  chart:\n    repository: %s\n    name: demo\n    version: 1.0.0\n  upgrade:\n    enabled: false\n", chartURL),
 		"clusters/prod/cluster.yaml": "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: prod\nspec:\n  kubernetesVersion: \"1.34\"\n  addons:\n  - name: demo\n  - name: pinned\n",
 		"clusters/wsp/cluster.yaml":  "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: wsp\nspec:\n  kubernetesVersion: \"1.33\"\n  addons:\n  - name: demo\n",
 	}
@@ -141,8 +141,10 @@ func TestUpgradePRCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := func(extra ...string) []string {
-		return append([]string{"upgrade", "pr", "-C", t.TempDir(), "--remote", srv.URL("platform-addons"),
-			"--work-dir", t.TempDir(), "--cache-dir", t.TempDir()}, extra...)
+		return append([]string{
+			"upgrade", "pr", "-C", t.TempDir(), "--remote", srv.URL("platform-addons"),
+			"--work-dir", t.TempDir(), "--cache-dir", t.TempDir(),
+		}, extra...)
 	}
 	noToken := func(t *testing.T, s string) {
 		t.Helper()

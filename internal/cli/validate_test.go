@@ -142,8 +142,10 @@ func TestValidateCommand(t *testing.T) {
 		if code != ExitUsage || got.Valid || got.Dir != dir || len(got.Problems) != 7 {
 			t.Fatalf("exit %d, valid %v, dir %q, %d problems; want 2, false, %q, 7", code, got.Valid, got.Dir, len(got.Problems), dir)
 		}
-		want := config.Error{File: "clusters/prod/cluster.yaml", Line: 12, Column: 13, Field: "spec.addons[2].name",
-			Message: `add-on "web" is already listed in spec.addons[0]`, Hint: "remove the duplicate"}
+		want := config.Error{
+			File: "clusters/prod/cluster.yaml", Line: 12, Column: 13, Field: "spec.addons[2].name",
+			Message: `add-on "web" is already listed in spec.addons[0]`, Hint: "remove the duplicate",
+		}
 		if diff := cmp.Diff(want, got.Problems[6]); diff != "" {
 			t.Errorf("last problem (-want +got):\n%s", diff)
 		}

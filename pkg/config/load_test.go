@@ -172,8 +172,10 @@ func TestErrorFormat(t *testing.T) {
 		err  Error
 		want string
 	}{
-		{Error{File: "clusters/prod/cluster.yaml", Line: 7, Column: 9, Field: "spec.addons[2].name", Message: `add-on "foo" does not exist`, Hint: "add addons/foo/addon.yaml or remove it"},
-			`clusters/prod/cluster.yaml:7: spec.addons[2].name: add-on "foo" does not exist (add addons/foo/addon.yaml or remove it)`},
+		{
+			Error{File: "clusters/prod/cluster.yaml", Line: 7, Column: 9, Field: "spec.addons[2].name", Message: `add-on "foo" does not exist`, Hint: "add addons/foo/addon.yaml or remove it"},
+			`clusters/prod/cluster.yaml:7: spec.addons[2].name: add-on "foo" does not exist (add addons/foo/addon.yaml or remove it)`,
+		},
 		{Error{File: "addons/db", Message: "directory has no addon.yaml"}, "addons/db: directory has no addon.yaml"},
 		{Error{File: "addons/db/values.yaml", Line: 3, Message: "invalid YAML: x"}, "addons/db/values.yaml:3: invalid YAML: x"},
 	}
