@@ -148,13 +148,26 @@ func checkAddons(cfg *config.Config, cluster string, addons []string) error {
 	return Usage(errors.Join(errs...))
 }
 
+// clusterKubeconfig is how to reach a cluster: as its cluster.yaml says, unless --kubeconfig
+// or --context override it.
+func clusterKubeconfig(g *GlobalOptions, cfg *config.Config, cluster string) config.KubeconfigRef {
+	ref := cfg.Clusters[cluster].Spec.Kubeconfig
+	if g.Kubeconfig != "" {
+		ref = config.KubeconfigRef{Path: g.Kubeconfig}
+	}
+	if g.Context != "" {
+		ref.Context = g.Context
+	}
+	return ref
+}
+
 // newClusterManager connects to a cluster as its cluster.yaml says, with the repository's
 // field manager and inventory namespace.
 func newClusterManager(ctx context.Context, g *GlobalOptions, cfg *config.Config, cluster string) (*sync.Manager, error) {
 	ko := kube.DefaultOptions()
 	// API server warnings (deprecated fields, APIs) as plain lines, once each, not klog lines.
 	ko.Warnings = rest.NewWarningWriter(g.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
-	rc, err := kube.RESTConfig(ctx, cfg.Clusters[cluster].Spec.Kubeconfig, ko)
+	rc, err := kube.RESTConfig(ctx, clusterKubeconfig(g, cfg, cluster), ko)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", cluster, err)
 	}

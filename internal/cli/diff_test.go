@@ -184,3 +184,23 @@ func TestDiffCommand(t *testing.T) {
 		}
 	})
 }
+
+func TestKubeconfigFlagOverridesClusterYAML(t *testing.T) {
+	testenv.Require(t, env)
+	ns := env.Namespace(t)
+	// cluster.yaml names a kubeconfig that does not exist: only --kubeconfig can reach the cluster.
+	dir := diffRepo(t, ns, filepath.Join(t.TempDir(), "missing-kubeconfig"))
+	if _, errOut, code := runConfigCmd(t, "diff", "-C", dir, "test"); code != ExitCluster {
+		t.Fatalf("without --kubeconfig: exit %d, want 3: %s", code, errOut)
+	}
+	out, errOut, code := runConfigCmd(t, "diff", "-C", dir, "--kubeconfig", env.Kubeconfig, "test")
+	if code != ExitChanges {
+		t.Fatalf("with --kubeconfig: exit %d, want 1 (everything to create): %s", code, errOut)
+	}
+	if !strings.Contains(out, "to create") {
+		t.Errorf("diff output lacks the summary line:\n%s", out)
+	}
+	if _, errOut, code := runConfigCmd(t, "diff", "-C", dir, "--kubeconfig", env.Kubeconfig, "--context", "nope", "test"); code != ExitCluster {
+		t.Errorf("with a missing --context: exit %d, want 3: %s", code, errOut)
+	}
+}

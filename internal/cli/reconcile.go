@@ -381,7 +381,7 @@ func shortRev(rev string) string {
 func holdSyncLease(ctx context.Context, g *GlobalOptions, cfg *config.Config, cluster string, d time.Duration) (context.Context, func(), error) {
 	ko := kube.DefaultOptions()
 	ko.Warnings = rest.NoWarnings{}
-	rc, err := kube.RESTConfig(ctx, cfg.Clusters[cluster].Spec.Kubeconfig, ko)
+	rc, err := kube.RESTConfig(ctx, clusterKubeconfig(g, cfg, cluster), ko)
 	if err != nil {
 		return ctx, nil, fmt.Errorf("cluster %q: %w", cluster, err)
 	}

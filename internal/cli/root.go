@@ -22,6 +22,10 @@ type GlobalOptions struct {
 	Dir string
 	// Ref reads the config from a git ref instead of the working tree (--ref).
 	Ref string
+	// Kubeconfig, when set, is used instead of the kubeconfig cluster.yaml names (--kubeconfig).
+	Kubeconfig string
+	// Context, when set, selects this kubeconfig context (--context).
+	Context string
 	// Verbose turns on debug logging to stderr.
 	Verbose bool
 	// NoColor disables colour even on a terminal.
@@ -54,6 +58,8 @@ requests when upstream charts release new versions.`,
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.Dir, "repo", "C", g.Dir, "config repo directory")
 	pf.StringVar(&g.Ref, "ref", "", `read the config from this git branch, tag or commit instead of the working tree ("auto": each cluster's own branch)`)
+	pf.StringVar(&g.Kubeconfig, "kubeconfig", "", "reach clusters with this kubeconfig file instead of the one cluster.yaml names (e.g. from a CI runner)")
+	pf.StringVar(&g.Context, "context", "", "kubeconfig context to use instead of the one cluster.yaml names")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logging to stderr")
 	pf.BoolVar(&g.NoColor, "no-color", false, "never colour the output")
 
