@@ -42,8 +42,10 @@ func benchObjects(ns, group string, n int) []*unstructured.Unstructured {
 			o.Object["stringData"] = map[string]any{"token": fmt.Sprintf("token-%d", i)}
 		case 2:
 			o = obj("v1", "Service", ns, name)
-			o.Object["spec"] = map[string]any{"selector": map[string]any{"app": name},
-				"ports": []any{map[string]any{"name": "http", "port": int64(80), "targetPort": int64(8080)}}}
+			o.Object["spec"] = map[string]any{
+				"selector": map[string]any{"app": name},
+				"ports":    []any{map[string]any{"name": "http", "port": int64(80), "targetPort": int64(8080)}},
+			}
 		case 3:
 			o = obj("v1", "ServiceAccount", ns, name)
 		case 4:

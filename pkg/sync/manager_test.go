@@ -237,8 +237,10 @@ func TestSync(t *testing.T) {
 	})
 
 	t.Run("prunes a dropped object and keeps Namespaces, CRDs, claims and keep-annotated objects", func(t *testing.T) {
-		dropped := []string{"ConfigMap/" + ns + "/cm-4", "Namespace/" + ns + "-extra", "CustomResourceDefinition/widgets." + group,
-			"PersistentVolumeClaim/" + ns + "/data", "ConfigMap/" + ns + "/kept"}
+		dropped := []string{
+			"ConfigMap/" + ns + "/cm-4", "Namespace/" + ns + "-extra", "CustomResourceDefinition/widgets." + group,
+			"PersistentVolumeClaim/" + ns + "/data", "ConfigMap/" + ns + "/kept",
+		}
 		objs := without(base, dropped...)
 		res, err := m.Sync(ctx, cluster(objs), syncOpts())
 		if err != nil {

@@ -46,7 +46,13 @@ func TestPruneCandidates(t *testing.T) {
 	hook := id("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "", "vwc")
 	keep, off := id("", "Secret", "a", "keep"), id("", "Secret", "a", "off")
 	inv := &Inventory{Members: []Member{
-		{ID: cm}, {ID: dep}, {ID: nsObj}, {ID: crd}, {ID: pv}, {ID: pvc}, {ID: hook},
+		{ID: cm},
+		{ID: dep},
+		{ID: nsObj},
+		{ID: crd},
+		{ID: pv},
+		{ID: pvc},
+		{ID: hook},
 		{ID: keep, Annotations: map[string]string{"helm.sh/resource-policy": "keep"}},
 		{ID: off, Annotations: map[string]string{AnnotationPrune: "disabled"}},
 	}}
