@@ -54,15 +54,7 @@ Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error.`
   addonsync diff prod -o markdown > comment.md`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeClusters(g),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runWithArgs(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "diff only this add-on (repeatable)")

@@ -426,19 +426,10 @@ func (o *reconcileOptions) upgrade(ctx context.Context) ([]upgrade.Result, error
 		dir = filepath.Join(o.WorkDir, "upgrade.git")
 	}
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
-		Remote:   upgrade.GitRemote{URL: o.remote, Token: o.token, Dir: dir},
-		Renderer: render.New(ro),
-		Logger:   o.g.Logger,
-		NewPullRequests: func(spec config.GitHubSpec) (upgrade.PullRequests, error) {
-			if spec.Owner == "" || spec.Repo == "" {
-				return nil, Usage(fmt.Errorf("%s: spec.github.owner and spec.github.repo must be set to open pull requests", config.RepositoryFile))
-			}
-			client, err := upgrade.NewGitHubClient(spec.URL, o.token)
-			if err != nil {
-				return nil, err
-			}
-			return upgrade.NewGitHubPullRequests(client, spec.Owner, spec.Repo, upgrade.DefaultGitHubOptions()), nil
-		},
+		Remote:          upgrade.GitRemote{URL: o.remote, Token: o.token, Dir: dir},
+		Renderer:        render.New(ro),
+		Logger:          o.g.Logger,
+		NewPullRequests: gitHubPullRequests(o.token),
 	})
 	_, results, err := ex.Run(ctx, upgrade.DiscoverOptions{Logger: o.g.Logger}, nil)
 	if errors.Is(err, upgrade.ErrGitAuth) {

@@ -56,15 +56,7 @@ the chart cache and checked against addonsync.lock.`,
   addonsync render --all --ref auto -o out`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeClusters(g),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runWithArgs(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "render only this add-on (repeatable)")

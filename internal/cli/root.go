@@ -2,6 +2,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"log/slog"
 
@@ -76,4 +77,25 @@ requests when upstream charts release new versions.`,
 		newRunCmd(g),
 	)
 	return root
+}
+
+// argsCommand is the shape of a command taking positional arguments: Complete fills the
+// options from them, Validate checks the flags, Run does the work.
+type argsCommand interface {
+	Complete(args []string) error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// runWithArgs is the RunE of an argsCommand.
+func runWithArgs(o argsCommand) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
 }

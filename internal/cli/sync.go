@@ -64,15 +64,7 @@ inventory namespace); while another addonsync holds it, sync fails at once (exit
   addonsync sync prod --addon kube-prometheus-stack --max-prune 60 -o json`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeClusters(g),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:              runWithArgs(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "sync only this add-on (repeatable); removed add-ons are not pruned then")

@@ -165,20 +165,11 @@ func (o *upgradePROptions) Run(ctx context.Context) error {
 		ro.CacheDir = o.CacheDir
 	}
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
-		Remote:   upgrade.GitRemote{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
-		Renderer: render.New(ro),
-		DryRun:   o.DryRun,
-		Logger:   o.g.Logger,
-		NewPullRequests: func(spec config.GitHubSpec) (upgrade.PullRequests, error) {
-			if spec.Owner == "" || spec.Repo == "" {
-				return nil, Usage(fmt.Errorf("%s: spec.github.owner and spec.github.repo must be set to open pull requests", config.RepositoryFile))
-			}
-			client, err := upgrade.NewGitHubClient(spec.URL, o.token)
-			if err != nil {
-				return nil, err
-			}
-			return upgrade.NewGitHubPullRequests(client, spec.Owner, spec.Repo, upgrade.DefaultGitHubOptions()), nil
-		},
+		Remote:          upgrade.GitRemote{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
+		Renderer:        render.New(ro),
+		DryRun:          o.DryRun,
+		Logger:          o.g.Logger,
+		NewPullRequests: gitHubPullRequests(o.token),
 	})
 	_, results, err := ex.Run(ctx, upgrade.DiscoverOptions{Logger: o.g.Logger}, o.Addons)
 	if errors.Is(err, upgrade.ErrGitAuth) {
@@ -266,4 +257,18 @@ func (o *upgradePROptions) print(results []upgrade.Result) error {
 		fmt.Fprintln(o.g.Out, "no upgrades due")
 	}
 	return nil
+}
+
+// gitHubPullRequests opens pull requests on the repo addonsync.yaml names, with token.
+func gitHubPullRequests(token string) func(config.GitHubSpec) (upgrade.PullRequests, error) {
+	return func(spec config.GitHubSpec) (upgrade.PullRequests, error) {
+		if spec.Owner == "" || spec.Repo == "" {
+			return nil, Usage(fmt.Errorf("%s: spec.github.owner and spec.github.repo must be set to open pull requests", config.RepositoryFile))
+		}
+		client, err := upgrade.NewGitHubClient(spec.URL, token)
+		if err != nil {
+			return nil, err
+		}
+		return upgrade.NewGitHubPullRequests(client, spec.Owner, spec.Repo, upgrade.DefaultGitHubOptions()), nil
+	}
 }
