@@ -86,19 +86,7 @@ func (o *diffOptions) Validate() error {
 // Run renders the cluster, diffs it against the live cluster and writes the report; it
 // returns ErrChanges when a sync would change anything.
 func (o *diffOptions) Run(ctx context.Context) error {
-	cfg, _, err := loadClusterConfig(o.g, o.Cluster)
-	if err != nil {
-		return err
-	}
-	if err := checkAddons(cfg, o.Cluster, o.Addons); err != nil {
-		return err
-	}
-	ro := render.DefaultOptions()
-	ro.Logger = o.g.Logger
-	if o.CacheDir != "" {
-		ro.CacheDir = o.CacheDir
-	}
-	c, err := render.New(ro).RenderCluster(ctx, cfg, o.Cluster, render.RenderOptions{Addons: o.Addons})
+	cfg, c, err := renderForCluster(ctx, o.g, o.Cluster, o.Addons, o.CacheDir)
 	if err != nil {
 		return err
 	}
@@ -177,4 +165,23 @@ func newClusterManager(ctx context.Context, g *GlobalOptions, cfg *config.Config
 		return nil, fmt.Errorf("cluster %q: %w", cluster, err)
 	}
 	return m, nil
+}
+
+// renderForCluster loads the config a cluster renders from (its branch per --ref) and renders
+// the cluster, or only the named add-ons of it.
+func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, addons []string, cacheDir string) (*config.Config, *render.Cluster, error) {
+	cfg, _, err := loadClusterConfig(g, cluster)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkAddons(cfg, cluster, addons); err != nil {
+		return nil, nil, err
+	}
+	ro := render.DefaultOptions()
+	ro.Logger = g.Logger
+	if cacheDir != "" {
+		ro.CacheDir = cacheDir
+	}
+	c, err := render.New(ro).RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: addons})
+	return cfg, c, err
 }

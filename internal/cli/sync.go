@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/addonsync/addonsync/pkg/render"
 	"github.com/addonsync/addonsync/pkg/sync"
 )
 
@@ -107,19 +106,7 @@ func (o *syncOptions) Run(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	cfg, _, err := loadClusterConfig(o.g, o.Cluster)
-	if err != nil {
-		return err
-	}
-	if err := checkAddons(cfg, o.Cluster, o.Addons); err != nil {
-		return err
-	}
-	ro := render.DefaultOptions()
-	ro.Logger = o.g.Logger
-	if o.CacheDir != "" {
-		ro.CacheDir = o.CacheDir
-	}
-	c, err := render.New(ro).RenderCluster(ctx, cfg, o.Cluster, render.RenderOptions{Addons: o.Addons})
+	cfg, c, err := renderForCluster(ctx, o.g, o.Cluster, o.Addons, o.CacheDir)
 	if err != nil {
 		return fmt.Errorf("cluster %q: nothing applied: %w", o.Cluster, err)
 	}
