@@ -183,5 +183,16 @@ func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, add
 		ro.CacheDir = cacheDir
 	}
 	c, err := render.New(ro).RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: addons})
-	return cfg, c, err
+	return cfg, c, renderError(err)
+}
+
+// renderError maps a render error to its exit code: a chart repository that could not be
+// read, or a cancelled run, is a runtime failure (3); anything else (templates, values, API
+// versions, overlays, the lock file) is a config error (2).
+func renderError(err error) error {
+	var fe *render.FetchError
+	if err == nil || errors.As(err, &fe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return Usage(err)
 }

@@ -124,7 +124,7 @@ func (o *renderOptions) renderOne(ctx context.Context, r *render.Renderer, clust
 	start := time.Now()
 	c, err := r.RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: o.Addons})
 	if err != nil {
-		return nil, err
+		return nil, renderError(err)
 	}
 	if !o.ShowSecrets {
 		render.MaskSecrets(c)

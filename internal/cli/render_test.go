@@ -99,8 +99,26 @@ func TestRenderCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, errOut, code := runConfigCmd(t, "render", "-C", dir, "--cache-dir", cache, "prod")
-		if code == ExitOK || out != "" || !strings.Contains(errOut, `cluster "prod": add-on "app": chart app 0.1.0: helm template:`) || !strings.Contains(errOut, "replicas must be set") {
-			t.Errorf("exit %d, stdout %q, stderr %s", code, out, errOut)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, `cluster "prod": add-on "app": chart app 0.1.0: helm template:`) || !strings.Contains(errOut, "replicas must be set") {
+			t.Errorf("exit %d (want 2: a template error is a config error), stdout %q, stderr %s", code, out, errOut)
+		}
+	})
+	t.Run("exits 3 when a chart repository cannot be reached", func(t *testing.T) {
+		dir := copyConfigTree(t, renderFixture)
+		addon := filepath.Join(dir, "addons/app/addon.yaml")
+		data, err := os.ReadFile(addon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Port 1 on loopback refuses connections: a network failure, not a config error.
+		data = []byte(strings.Replace(string(data), "    path: charts/app\n",
+			"    repository: http://127.0.0.1:1/charts\n    name: app\n    version: 0.1.0\n", 1))
+		if err := os.WriteFile(addon, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := runConfigCmd(t, "render", "-C", dir, "--cache-dir", t.TempDir(), "prod")
+		if code != ExitCluster || out != "" || !strings.Contains(errOut, "GET http://127.0.0.1:1/charts/index.yaml") {
+			t.Errorf("exit %d (want 3), stdout %q, stderr %s", code, out, errOut)
 		}
 	})
 }

@@ -123,7 +123,7 @@ func (r *Renderer) httpGet(ctx context.Context, rm chartsource.Remote, u string)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("GET %s: %w", u, ctx.Err())
 		}
-		return nil, fmt.Errorf("GET %s: %w (check the network, or set a mirror under repositories: in %s)", u, err, config.RepositoryFile)
+		return nil, &FetchError{Op: "GET", URL: u, Err: fmt.Errorf("%w (check the network, or set a mirror under repositories: in %s)", err, config.RepositoryFile)}
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
@@ -131,11 +131,11 @@ func (r *Renderer) httpGet(ctx context.Context, rm chartsource.Remote, u string)
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			hint = fmt.Sprintf(" (set credentials for this repository under repositories: in %s)", config.RepositoryFile)
 		}
-		return nil, fmt.Errorf("GET %s: %s%s", u, resp.Status, hint)
+		return nil, &FetchError{Op: "GET", URL: u, Err: fmt.Errorf("%s%s", resp.Status, hint)}
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, &FetchError{Op: "GET", URL: u, Err: err}
 	}
 	return data, nil
 }
@@ -152,10 +152,24 @@ func (r *Renderer) pullOCI(ctx context.Context, rm chartsource.Remote, name, ver
 	}
 	res, err := client.Pull(ref, registry.PullOptWithChart(true))
 	if err != nil {
-		return nil, fmt.Errorf("pull oci://%s: %w", ref, err)
+		return nil, &FetchError{Op: "pull", URL: "oci://" + ref, Err: err}
 	}
 	return res.Chart.Data, nil
 }
+
+// FetchError is a chart repository or registry that could not be read (network, status,
+// credentials): a failure outside the config, unlike a template or values error.
+type FetchError struct {
+	// Op is "GET" for HTTP repositories, "pull" for OCI registries.
+	Op string
+	// URL is what was fetched.
+	URL string
+	// Err is the cause.
+	Err error
+}
+
+func (e *FetchError) Error() string { return fmt.Sprintf("%s %s: %v", e.Op, e.URL, e.Err) }
+func (e *FetchError) Unwrap() error { return e.Err }
 
 // chartTimeout bounds one chart repository request.
 const chartTimeout = 5 * time.Minute
