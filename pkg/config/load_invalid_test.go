@@ -44,6 +44,12 @@ func TestLoadInvalid(t *testing.T) {
 		{"cluster-values-not-mapping", []string{
 			"clusters/prod/values/web.yaml:2: values must be a YAML mapping, got the string \"replicas 3\"",
 		}},
+		{"cluster-dependson-not-run", []string{
+			"clusters/prod/cluster.yaml:11: spec.addons[0].dependsOn[0]: add-on \"web\" depends on \"db\", which this cluster does not run (add {name: db} to spec.addons or remove it)",
+		}},
+		{"cluster-dependson-cycle", []string{
+			"clusters/prod/cluster.yaml:9: spec.addons: cluster \"prod\": dependsOn cycle among add-ons [db web] (remove one of the dependencies (addon.yaml or spec.addons[].dependsOn))",
+		}},
 		{"dependson-cycle", []string{
 			"addons/cache/addon.yaml:12: spec.dependsOn[0]: dependency cycle: cache -> web -> db -> cache (remove one of these dependencies)",
 		}},

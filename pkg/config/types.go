@@ -247,4 +247,7 @@ type SecretKeyRef struct {
 type ClusterAddon struct {
 	// Name of the add-on (a directory under addons/).
 	Name string `json:"name"`
+	// DependsOn adds, on this cluster only, add-ons this one is synced (and healthy) after,
+	// to those its addon.yaml names; e.g. a monitoring stack after the storage this cluster runs.
+	DependsOn []string `json:"dependsOn,omitempty"`
 }

@@ -39,6 +39,24 @@ func (l *loader) checkCluster(cfg *Config, c *Cluster, doc *document) {
 		}
 	}
 	for i, ca := range s.Addons {
+		for j, dep := range ca.DependsOn {
+			field := fmt.Sprintf("spec.addons[%d].dependsOn[%d]", i, j)
+			switch _, runs := index[dep]; {
+			case dep == ca.Name:
+				l.errs.add(doc.at(field, "remove it", "add-on %q cannot depend on itself", dep))
+			case !runs:
+				l.errs.add(doc.at(field, fmt.Sprintf("add {name: %s} to spec.addons or remove it", dep),
+					"add-on %q depends on %q, which this cluster does not run", ca.Name, dep))
+			}
+		}
+	}
+	// A cycle only through addon.yaml files is reported once by checkCycles; one that needs
+	// this cluster's own dependsOn is reported here.
+	hasOwn := slices.ContainsFunc(s.Addons, func(ca ClusterAddon) bool { return len(ca.DependsOn) > 0 })
+	if _, err := cfg.AddonsFor(c.Metadata.Name); hasOwn && err != nil && strings.Contains(err.Error(), "dependsOn cycle") {
+		l.errs.add(doc.at("spec.addons", "remove one of the dependencies (addon.yaml or spec.addons[].dependsOn)", "%v", err))
+	}
+	for i, ca := range s.Addons {
 		a := cfg.Addons[ca.Name]
 		if a == nil {
 			continue

@@ -20,6 +20,8 @@ import (
 type addonJob struct {
 	addon   *config.Addon
 	release string
+	// dependsOn is the add-on's dependsOn on this cluster (addon.yaml plus cluster.yaml).
+	dependsOn []string
 	// Inputs.
 	chart     *chartFiles
 	info      *ChartInfo
@@ -170,6 +172,7 @@ func (r *Renderer) forEach(ctx context.Context, prefix string, jobs []*addonJob,
 func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config.Lock, cluster string, j *addonJob) error {
 	a := j.addon
 	name := a.Metadata.Name
+	j.dependsOn = cfg.DependsOn(cluster, name)
 	j.release = a.Spec.ReleaseName
 	if j.release == "" {
 		j.release = name
@@ -315,7 +318,9 @@ func (r *Renderer) finish(j *addonJob, apis *apiSet) error {
 	}
 	sortObjects(objs)
 	sortHooks(src.hooks)
-	res := &Addon{Name: name, Namespace: ns, Spec: j.addon.Spec, Objects: objs, Hooks: src.hooks}
+	spec := j.addon.Spec
+	spec.DependsOn = j.dependsOn
+	res := &Addon{Name: name, Namespace: ns, Spec: spec, Objects: objs, Hooks: src.hooks}
 	if j.info != nil {
 		info := *j.info
 		res.Chart = &info
