@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -343,7 +344,17 @@ func TestReconcileOpensUpgradePRs(t *testing.T) {
 	charts := upgradeCharts(t)
 	gh := githubfake.New(t, "example-org", "platform-addons", upgradeToken)
 	srv := gitserver.New(t, upgradeToken)
-	srv.CreateRepo(t, "platform-addons", upgradeRepoFiles(charts.URL(), gh.URL()), "release-1.33", "release-1.34")
+	// A namespace and inventory of this run's own, so that a rerun (-count) creates them anew.
+	files := upgradeRepoFiles(charts.URL(), gh.URL())
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	for p, content := range files {
+		content = strings.ReplaceAll(content, "namespace: demo\n", "namespace: demo-"+suffix+"\n")
+		if p == "addonsync.yaml" {
+			content += "  inventoryNamespace: inventory-" + suffix + "\n"
+		}
+		files[p] = content
+	}
+	srv.CreateRepo(t, "platform-addons", files, "release-1.33", "release-1.34")
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(upgradeToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
