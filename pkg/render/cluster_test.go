@@ -133,11 +133,11 @@ patches:
 func TestOverlays(t *testing.T) {
 	r := newTestRenderer(t)
 	t.Run("applies the add-on overlay, then the cluster overlay", func(t *testing.T) {
-		golden(t, "overlays-prod.yaml", renderYAML(t, r, overlayConfig().config(), "prod", RenderOptions{}))
+		checkGolden(t, "overlays-prod.yaml", renderYAML(t, r, overlayConfig().config(), "prod", RenderOptions{}))
 	})
 	t.Run("applies only the add-on overlay where the cluster has none", func(t *testing.T) {
 		got := renderYAML(t, r, overlayConfig().config(), "dev", RenderOptions{})
-		golden(t, "overlays-dev.yaml", got)
+		checkGolden(t, "overlays-dev.yaml", got)
 		if strings.Contains(got, "prod-only") || strings.Contains(got, "prod-range") {
 			t.Error("dev render has prod's overlay")
 		}

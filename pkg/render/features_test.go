@@ -126,7 +126,7 @@ func TestInRepoChart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "in-repo.yaml", yamlOf(t, c))
+		checkGolden(t, "in-repo.yaml", yamlOf(t, c))
 		if ci := c.Addons[0].Chart; ci.Source != "charts/local" || !strings.HasPrefix(ci.Digest, "sha256:") {
 			t.Errorf("chart info %+v", ci)
 		}

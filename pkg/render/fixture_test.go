@@ -3,20 +3,16 @@ package render
 import (
 	"bytes"
 	"context"
-	"flag"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/addonsync/addonsync/internal/testutil/golden"
 
 	"github.com/addonsync/addonsync/internal/testutil/chartrepo"
 	"github.com/addonsync/addonsync/pkg/config"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // repoConfig is a config repo a test builds in memory.
 type repoConfig struct {
@@ -91,25 +87,10 @@ func renderYAML(t testing.TB, r *Renderer, cfg *config.Config, cluster string, r
 	return buf.String()
 }
 
-// golden compares got with testdata/golden/<name>, rewriting it with -update.
-func golden(t testing.TB, name, got string) {
+// checkGolden compares got with testdata/golden/<name>, rewriting it with -update.
+func checkGolden(t testing.TB, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pkg/render -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", p, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func chartSpec(repo, name, version string) *config.ChartSpec {

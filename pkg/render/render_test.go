@@ -33,11 +33,11 @@ func TestRenderHTTPRepository(t *testing.T) {
 	r := newTestRenderer(t, func(o *Options) { o.Env = env })
 
 	t.Run("renders the chart with layered values for Kubernetes 1.34", func(t *testing.T) {
-		golden(t, "web-prod.yaml", renderYAML(t, r, cfg, "prod", RenderOptions{}))
+		checkGolden(t, "web-prod.yaml", renderYAML(t, r, cfg, "prod", RenderOptions{}))
 	})
 	t.Run("renders what depends on the minor differently for 1.31", func(t *testing.T) {
 		got := renderYAML(t, r, cfg, "old", RenderOptions{})
-		golden(t, "web-old.yaml", got)
+		checkGolden(t, "web-old.yaml", got)
 		if strings.Contains(got, "sidecars: native") {
 			t.Error("1.31 render has the >=1.33 label")
 		}
@@ -110,7 +110,7 @@ func TestRenderOCIRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("renders the same objects as from an HTTP repository", func(t *testing.T) {
-		golden(t, "web-prod.yaml", yamlOf(t, c))
+		checkGolden(t, "web-prod.yaml", yamlOf(t, c))
 	})
 	t.Run("records the archive digest", func(t *testing.T) {
 		if c.Addons[0].Chart.Digest != digest {
@@ -202,5 +202,5 @@ func TestLockHelpers(t *testing.T) {
 	if err := WriteLock(dir+"/a", l); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "addonsync.lock", mustRead(t, dir+"/a"))
+	checkGolden(t, "addonsync.lock", mustRead(t, dir+"/a"))
 }
