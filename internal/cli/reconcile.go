@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,23 +127,13 @@ func (o *reconcileOptions) Complete(cmd *cobra.Command) error {
 	if !cmd.Flags().Changed("ref") {
 		o.g.Ref = RefAuto
 	}
-	switch {
-	case o.TokenFile != "":
-		data, err := os.ReadFile(o.TokenFile)
-		if err != nil {
-			return Usage(fmt.Errorf("--github-token-file: %w", err))
-		}
-		o.token = strings.TrimSpace(string(data))
-	default:
-		o.token = strings.TrimSpace(os.Getenv(envGitHubToken))
+	token, err := readGitHubToken(o.TokenFile)
+	if err != nil {
+		return err
 	}
+	o.token = token
 	if o.WorkDir == "" && o.RepoURL != "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		sum := sha256.Sum256([]byte(o.RepoURL))
-		o.WorkDir = filepath.Join(dir, "addonsync", "reconcile", hex.EncodeToString(sum[:8]))
+		o.WorkDir = defaultWorkDir("reconcile", o.RepoURL)
 	}
 	if o.RepoURL != "" {
 		o.g.Dir = filepath.Join(o.WorkDir, "config")

@@ -105,23 +105,13 @@ func (o *upgradePROptions) Complete() error {
 			}
 		}
 	}
-	switch {
-	case o.TokenFile != "":
-		data, err := os.ReadFile(o.TokenFile)
-		if err != nil {
-			return Usage(fmt.Errorf("--github-token-file: %w", err))
-		}
-		o.token = strings.TrimSpace(string(data))
-	default:
-		o.token = strings.TrimSpace(os.Getenv(envGitHubToken))
+	token, err := readGitHubToken(o.TokenFile)
+	if err != nil {
+		return err
 	}
+	o.token = token
 	if o.WorkDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			dir = os.TempDir()
-		}
-		sum := sha256.Sum256([]byte(o.Remote))
-		o.WorkDir = filepath.Join(dir, "addonsync", "repos", hex.EncodeToString(sum[:8]))
+		o.WorkDir = defaultWorkDir("repos", o.Remote)
 	}
 	return nil
 }
@@ -271,4 +261,27 @@ func gitHubPullRequests(token string) func(config.GitHubSpec) (upgrade.PullReque
 		}
 		return upgrade.NewGitHubPullRequests(client, spec.Owner, spec.Repo, upgrade.DefaultGitHubOptions()), nil
 	}
+}
+
+// readGitHubToken reads the GitHub token from --github-token-file, else $GITHUB_TOKEN; never
+// from a flag value, which ps would show.
+func readGitHubToken(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv(envGitHubToken)), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", Usage(fmt.Errorf("--github-token-file: %w", err))
+	}
+	return strings.TrimSpace(string(data)), nil
+}
+
+// defaultWorkDir is a per-remote directory under the user cache: <cache>/addonsync/<kind>/<hash>.
+func defaultWorkDir(kind, remote string) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(remote))
+	return filepath.Join(dir, "addonsync", kind, hex.EncodeToString(sum[:8]))
 }
