@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/reconcile"
-	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
 // runOptions are the flags of addonsync run: reconcile's, plus the schedule and the listener.
@@ -104,8 +103,8 @@ func (o *runOptions) newLoop() (*reconcile.Loop, error) {
 		UnhealthyAfter: unhealthy,
 		Logger:         logger,
 		Run: func(ctx context.Context) *reconcile.Report {
-			rep, upgrades := o.reconcile(ctx)
-			o.report(rep, upgrades)
+			rep := o.reconcile(ctx)
+			o.report(rep)
 			return rep
 		},
 	})
@@ -116,8 +115,8 @@ func (o *runOptions) newLoop() (*reconcile.Loop, error) {
 }
 
 // report prints a run's summary to stdout and its errors to stderr.
-func (o *runOptions) report(rep *reconcile.Report, upgrades []upgrade.Result) {
-	if err := o.write(o.g.Out, rep, upgrades); err != nil {
+func (o *runOptions) report(rep *reconcile.Report) {
+	if err := o.write(o.g.Out, rep); err != nil {
 		fmt.Fprintf(o.g.ErrOut, "error: writing the summary: %v\n", err)
 	}
 	if err := rep.Error(); err != nil {
