@@ -46,7 +46,7 @@ sync leases are released) and exits 0 once it has returned.
             (a run fails when any of its clusters or its upgrade step failed; 0: never)
   /metrics  Prometheus text format: addonsync_reconcile_runs_total{result},
             addonsync_reconcile_duration_seconds (histogram), addonsync_reconcile_running,
-            addonsync_last_success_timestamp_seconds,
+            addonsync_reconcile_last_success_timestamp_seconds,
             addonsync_cluster_sync_objects{cluster,action}, addonsync_cluster_sync_success{cluster}`,
 		Example: `  # every 15 minutes, probes and metrics on :8080
   addonsync run --schedule '*/15 * * * *' --listen :8080 \

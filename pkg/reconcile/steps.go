@@ -58,6 +58,9 @@ type UpgradeStep struct {
 	Remote git.RemoteOptions
 	// Renderer renders the old and new version for the pull request bodies.
 	Renderer upgrade.Renderer
+	// PullRequests opens and updates pull requests; when nil, NewPullRequests builds it from
+	// the main branch's addonsync.yaml github settings.
+	PullRequests upgrade.PullRequests
 	// NewPullRequests builds the GitHub client from the main branch's addonsync.yaml.
 	NewPullRequests func(spec config.GitHubSpec) (upgrade.PullRequests, error)
 	// Explain, when set, turns a failed result into the error reported for it (default
@@ -75,7 +78,7 @@ func (s *UpgradeStep) Name() string { return UpgradeStepName }
 // Run discovers, plans and proposes every actionable bump.
 func (s *UpgradeStep) Run(ctx context.Context, _ *Report) ([]StepItem, error) {
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
-		Remote: s.Remote, Renderer: s.Renderer, NewPullRequests: s.NewPullRequests, Logger: s.Logger,
+		Remote: s.Remote, Renderer: s.Renderer, PullRequests: s.PullRequests, NewPullRequests: s.NewPullRequests, Logger: s.Logger,
 	})
 	_, results, err := ex.Run(ctx, upgrade.DiscoverOptions{Logger: s.Logger}, nil)
 	if errors.Is(err, git.ErrGitAuth) {
