@@ -49,8 +49,8 @@ func webChart(version string) chartrepo.Chart {
 }
 
 // runnerRepo is a config repo with add-on web (a chart) on clusters test (the test API
-// server) and broken (an API server nobody listens on), both Kubernetes 1.35; the
-// release-1.35 branch greets in French, main in English.
+// server, Kubernetes 1.35) and broken (an API server nobody listens on, 1.34); the
+// release-1.35 branch greets in French, main in English, and there is no release-1.34.
 func runnerRepo(t *testing.T, ns, chartURL, githubURL string) (*gitserver.Server, map[string]string) {
 	t.Helper()
 	broken := filepath.Join(t.TempDir(), "broken.kubeconfig")
@@ -59,17 +59,17 @@ func runnerRepo(t *testing.T, ns, chartURL, githubURL string) (*gitserver.Server
 	if err := os.WriteFile(broken, []byte(kc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cluster := func(name, kubeconfig string) string {
-		return fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: %s\nspec:\n  kubernetesVersion: \"1.35\"\n"+
-			"  kubeconfig:\n    path: %s\n  addons:\n    - name: web\n", name, kubeconfig)
+	cluster := func(name, minor, kubeconfig string) string {
+		return fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: %s\nspec:\n  kubernetesVersion: %q\n"+
+			"  kubeconfig:\n    path: %s\n  addons:\n    - name: web\n", name, minor, kubeconfig)
 	}
 	files := map[string]string{
 		"addonsync.yaml": fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Repository\nmetadata:\n  name: runner-test\nspec:\n"+
 			"  inventoryNamespace: %s-inv\n  github:\n    owner: example-org\n    repo: platform-addons\n    url: %s\n", ns, githubURL),
 		"addons/web/addon.yaml": fmt.Sprintf("apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: web\nspec:\n"+
 			"  namespace: %s\n  chart:\n    repository: %s\n    name: web\n    version: 1.0.0\n  upgrade:\n    constraint: \"<2.0.0\"\n", ns, chartURL),
-		"clusters/test/cluster.yaml":   cluster("test", env.Kubeconfig),
-		"clusters/broken/cluster.yaml": cluster("broken", broken),
+		"clusters/test/cluster.yaml":   cluster("test", "1.35", env.Kubeconfig),
+		"clusters/broken/cluster.yaml": cluster("broken", "1.34", broken),
 	}
 	srv := gitserver.New(t, gitToken)
 	srv.CreateRepo(t, "config", files)
@@ -202,8 +202,8 @@ func TestRunnerEndToEnd(t *testing.T) {
 		if prs := gh.PRs(); len(prs) != 1 || prs[0].Title != "web: 1.0.0 -> 1.1.0" {
 			t.Errorf("pull requests %+v", prs)
 		}
-		if rep.Duration != 6*time.Second { // start, two clusters' start and end, end
-			t.Errorf("run duration %s, want 6s on the ticking clock", rep.Duration)
+		if rep.Duration != 5*time.Second { // read at the start, at each cluster's start and end, at the end
+			t.Errorf("run duration %s, want 5s on the ticking clock", rep.Duration)
 		}
 		var types []EventType
 		for _, e := range events {
@@ -220,14 +220,14 @@ func TestRunnerEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("a second run changes nothing", func(t *testing.T) {
+	t.Run("a second run changes nothing but the hook, which is recreated", func(t *testing.T) {
 		o := f.options(t)
 		o.Clusters = []string{"test"}
 		rep, _ := f.run(t, o)
 		if err := rep.Error(); err != nil {
 			t.Fatal(err)
 		}
-		want := []clusterRow{{"test", "release-1.35", release, StatusSynced, Counts{Unchanged: 3}, time.Second}}
+		want := []clusterRow{{"test", "release-1.35", release, StatusSynced, Counts{Created: 1, Unchanged: 2}, time.Second}}
 		if diff := cmp.Diff(want, clusterRows(rep)); diff != "" {
 			t.Errorf("clusters (-want +got):\n%s", diff)
 		}
