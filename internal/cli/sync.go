@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/pkg/reconcile"
 	"github.com/addonsync/addonsync/pkg/sync"
 )
 
@@ -108,7 +109,7 @@ func (o *syncOptions) Run(ctx context.Context) error {
 	}
 	cfg, c, err := renderForCluster(ctx, o.g, o.Cluster, o.Addons, o.CacheDir)
 	if err != nil {
-		return fmt.Errorf("cluster %q: nothing applied: %w", o.Cluster, err)
+		return &reconcile.ClusterError{Cluster: o.Cluster, Stage: "nothing applied", Err: err} // names the cluster once
 	}
 	m, err := newClusterManager(ctx, o.g, cfg, o.Cluster)
 	if err != nil {
