@@ -8,7 +8,6 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/pkg/config"
-	"github.com/addonsync/addonsync/pkg/lease"
 	"github.com/addonsync/addonsync/pkg/reconcile"
 )
 
@@ -21,18 +20,12 @@ func holdSyncLease(ctx context.Context, g *GlobalOptions, cfg *config.Config, cl
 	if err != nil {
 		return ctx, nil, fmt.Errorf("cluster %q: %w", cluster, err)
 	}
-	lo := lease.DefaultOptions()
-	if d > 0 {
-		lo.Duration = d
-	}
-	lo.Logger = g.Logger
-	ctx, release, err := reconcile.HoldLease(ctx, rc, cfg, lo)
+	ctx, release, err := reconcile.HoldLease(ctx, rc, cfg, reconcile.LeaseOptions{
+		Duration: d, Logger: g.Logger,
+		OnReleaseError: func(err error) { fmt.Fprintf(g.ErrOut, "warning: cluster %q: %v\n", cluster, err) },
+	})
 	if err != nil {
 		return ctx, nil, fmt.Errorf("cluster %q: %w", cluster, err)
 	}
-	return ctx, func() {
-		if err := release(); err != nil {
-			fmt.Fprintf(g.ErrOut, "warning: cluster %q: %v\n", cluster, err)
-		}
-	}, nil
+	return ctx, release, nil
 }

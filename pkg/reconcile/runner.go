@@ -211,7 +211,12 @@ func (r *Runner) apply(ctx context.Context, cfg *config.Config, c *render.Cluste
 	if err != nil {
 		return err
 	}
-	ctx, release, err := r.holdLease(ctx, rc, cfg, c.Name)
+	ctx, release, err := HoldLease(ctx, rc, cfg, LeaseOptions{
+		Duration: r.o.LeaseDuration, Holder: r.o.LeaseHolder, Logger: r.o.Logger,
+		OnReleaseError: func(err error) {
+			r.emit(Event{Type: EventWarning, Cluster: c.Name, Err: fmt.Errorf("cluster %q: %w", c.Name, err)})
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -238,47 +243,44 @@ func (r *Runner) apply(ctx context.Context, cfg *config.Config, c *render.Cluste
 	return nil
 }
 
-// HoldLease takes a cluster's sync lease in the inventory namespace cfg names (o's
-// Namespace is overridden), through rc without printing API warnings. It returns a context
-// cancelled with cause lease.ErrLost when the lease is lost, and a func that stops renewing
-// and releases the lease (bounded to 10s, even after ctx is cancelled). A lease another
-// addonsync holds is a *lease.HeldError.
-func HoldLease(ctx context.Context, rc *rest.Config, cfg *config.Config, o lease.Options) (context.Context, func() error, error) {
+// LeaseOptions configure HoldLease; zero fields take the lease package's defaults.
+type LeaseOptions struct {
+	// Duration is how long the lease lasts without renewal.
+	Duration time.Duration
+	// Holder names this process in the lease.
+	Holder string
+	// Logger receives renewals and losses.
+	Logger *slog.Logger
+	// OnReleaseError, when set, receives a failure to release the lease.
+	OnReleaseError func(error)
+}
+
+// HoldLease takes a cluster's sync lease in the inventory namespace cfg names, through rc
+// without printing API warnings. It returns a context cancelled with cause lease.ErrLost
+// when the lease is lost, and a func that stops renewing and releases the lease (bounded to
+// 10s, even after ctx is cancelled). A lease another addonsync holds is a *lease.HeldError.
+func HoldLease(ctx context.Context, rc *rest.Config, cfg *config.Config, o LeaseOptions) (context.Context, func(), error) {
 	lrc := rest.CopyConfig(rc)
 	lrc.WarningHandler = rest.NoWarnings{}
 	cs, err := kubernetes.NewForConfig(lrc)
 	if err != nil {
 		return ctx, nil, err
 	}
-	o.Namespace = cmp.Or(cfg.Repository.Spec.InventoryNamespace, sync.DefaultInventoryNamespace)
-	held, err := lease.New(cs, o).Acquire(ctx)
+	lo := lease.Options{
+		Namespace: cmp.Or(cfg.Repository.Spec.InventoryNamespace, sync.DefaultInventoryNamespace),
+		Holder:    o.Holder, Duration: o.Duration, Logger: o.Logger,
+	}
+	held, err := lease.New(cs, lo).Acquire(ctx)
 	if err != nil {
 		return ctx, nil, err
 	}
 	lctx, cancel := held.Context(ctx)
-	return lctx, func() error {
+	return lctx, func() {
 		cancel()
 		rctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer stop()
-		return held.Release(rctx)
-	}, nil
-}
-
-// holdLease is HoldLease with the run's lease settings; a failed release is a warning.
-func (r *Runner) holdLease(ctx context.Context, rc *rest.Config, cfg *config.Config, cluster string) (context.Context, func(), error) {
-	lo := lease.DefaultOptions()
-	if r.o.LeaseDuration > 0 {
-		lo.Duration = r.o.LeaseDuration
-	}
-	lo.Holder = cmp.Or(r.o.LeaseHolder, lo.Holder)
-	lo.Logger = r.o.Logger
-	ctx, release, err := HoldLease(ctx, rc, cfg, lo)
-	if err != nil {
-		return ctx, nil, err
-	}
-	return ctx, func() {
-		if err := release(); err != nil {
-			r.emit(Event{Type: EventWarning, Cluster: cluster, Err: fmt.Errorf("cluster %q: %w", cluster, err)})
+		if err := held.Release(rctx); err != nil && o.OnReleaseError != nil {
+			o.OnReleaseError(err)
 		}
 	}, nil
 }
