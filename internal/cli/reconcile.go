@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
 	"path/filepath"
 	"time"
 
@@ -111,7 +110,7 @@ func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.ClusterTimeout, "cluster-timeout", o.ClusterTimeout, "give up on a cluster after this long (0: never)")
 	f.DurationVar(&o.LeaseDuration, "lease-duration", o.LeaseDuration, "sync lease duration; renewed every third of it while a cluster syncs")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addCacheDirFlag(f, &o.CacheDir)
 }
 
 // Complete reads the token, defaults --ref to auto and --work-dir, and finds the upgrade remote.

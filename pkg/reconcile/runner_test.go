@@ -327,12 +327,18 @@ func TestClusterErrorNamesTheClusterOnce(t *testing.T) {
 		err  *ClusterError
 		want string
 	}{
-		{&ClusterError{Cluster: "prod", Stage: "nothing applied", Err: errors.New(`cluster "prod": add-on "web": render failed`)},
-			`cluster "prod": nothing applied: add-on "web": render failed`},
-		{&ClusterError{Cluster: "prod", Err: fmt.Errorf(`cluster "prod": %w`, errors.New("connection refused"))},
-			`cluster "prod": connection refused`},
-		{&ClusterError{Cluster: "prod", Err: errors.New(`cluster "dev" is another one`)},
-			`cluster "prod": cluster "dev" is another one`},
+		{
+			&ClusterError{Cluster: "prod", Stage: "nothing applied", Err: errors.New(`cluster "prod": add-on "web": render failed`)},
+			`cluster "prod": nothing applied: add-on "web": render failed`,
+		},
+		{
+			&ClusterError{Cluster: "prod", Err: fmt.Errorf(`cluster "prod": %w`, errors.New("connection refused"))},
+			`cluster "prod": connection refused`,
+		},
+		{
+			&ClusterError{Cluster: "prod", Err: errors.New(`cluster "dev" is another one`)},
+			`cluster "prod": cluster "dev" is another one`,
+		},
 	} {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)
