@@ -183,7 +183,11 @@ func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, add
 		ro.CacheDir = cacheDir
 	}
 	c, err := render.New(ro).RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: addons})
-	return cfg, c, renderError(err)
+	if err != nil {
+		return cfg, nil, renderError(err)
+	}
+	printWarnings(g, c)
+	return cfg, c, nil
 }
 
 // renderError maps a render error to its exit code: a chart repository that could not be

@@ -161,6 +161,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"two-documents", []string{
 			"addons/web/addon.yaml:11: file holds more than one YAML document (remove the \"---\" and everything after it)",
 		}},
+		{"minor-too-old", []string{
+			"clusters/prod/cluster.yaml:6: spec.kubernetesVersion: kubernetes 1.24 is older than the oldest minor addonsync supports (1.25) (upgrade the cluster to 1.25 or newer, or pin an older addonsync)",
+		}},
 		{"bad-chart-version", []string{
 			"addons/web/addon.yaml:10: spec.chart.version: invalid chart version \"latest\": invalid semantic version (an exact version like \"1.2.3\")",
 		}},

@@ -14,8 +14,11 @@ import (
 func (l *loader) checkCluster(cfg *Config, c *Cluster, doc *document) {
 	s := c.Spec
 	if v := s.KubernetesVersion; v != "" {
-		if _, err := ParseMinor(v); err != nil {
+		if n, err := ParseMinor(v); err != nil {
 			l.errs.add(doc.at("spec.kubernetesVersion", `the minor only, quoted, e.g. "1.34"`, "%v", err))
+		} else if n < MinMinor {
+			l.errs.add(doc.at("spec.kubernetesVersion", fmt.Sprintf("upgrade the cluster to 1.%d or newer, or pin an older addonsync", MinMinor),
+				"kubernetes 1.%d is older than the oldest minor addonsync supports (1.%d)", n, MinMinor))
 		}
 	}
 	kc := s.Kubeconfig

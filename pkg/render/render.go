@@ -48,9 +48,9 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", prefix, cl.File, err)
 	}
-	base, err := builtinAPISet(minor)
+	base, warning, err := builtinAPISet(minor)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", prefix, err)
+		return nil, fmt.Errorf("%s: %s: %w", prefix, cl.File, err)
 	}
 	addons, err := cfg.AddonsFor(cluster)
 	if err != nil {
@@ -89,6 +89,9 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	out := &Cluster{
 		Name: cluster, KubernetesVersion: cl.Spec.KubernetesVersion, Revision: cfg.Revision,
 		Addons: make([]Addon, len(selected)),
+	}
+	if warning != "" {
+		out.Warnings = []string{fmt.Sprintf("%s: %s", prefix, warning)}
 	}
 	for i, j := range selected {
 		out.Addons[i] = j.result.deepCopy()

@@ -93,4 +93,7 @@ type Cluster struct {
 	Revision string
 	// Addons in dependsOn order (dependencies first), ties broken by name.
 	Addons []Addon
+	// Warnings are problems that did not stop the render, e.g. a Kubernetes minor newer than
+	// addonsync knows; the CLI prints them on stderr.
+	Warnings []string
 }
