@@ -302,7 +302,7 @@ func (r *Renderer) finish(j *addonJob, apis *apiSet) error {
 	src := j.sourceOut.deepCopy()
 	objs := src.objects
 	for _, o := range objs {
-		decorate(o, name, ns, apis)
+		decorate(o, ns, apis)
 	}
 	var err error
 	for _, ov := range []*overlay{j.addonOv, j.clusterOv} {
@@ -313,11 +313,11 @@ func (r *Renderer) finish(j *addonJob, apis *apiSet) error {
 			return err
 		}
 		for _, o := range objs {
-			decorate(o, name, ns, apis)
+			decorate(o, ns, apis)
 		}
 	}
 	for i := range src.hooks {
-		decorate(src.hooks[i].Object, name, ns, apis)
+		decorate(src.hooks[i].Object, ns, apis)
 	}
 	sortObjects(objs)
 	sortHooks(src.hooks)

@@ -6,13 +6,14 @@ import (
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
-// Labels and annotations render puts on every object.
+// Labels addonsync puts on the objects it creates itself (ApplySet parents, namespaces it
+// creates); rendered objects keep the labels their chart gives them.
 const (
-	// LabelManagedBy is set to ManagedBy on every rendered object.
+	// LabelManagedBy is set to ManagedBy on objects addonsync creates itself.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is the value of LabelManagedBy.
 	ManagedBy = "addonsync"
-	// LabelAddon names the add-on an object belongs to.
+	// LabelAddon names the add-on of an ApplySet parent.
 	LabelAddon = "addonsync.io/addon"
 )
 
