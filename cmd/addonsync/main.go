@@ -20,7 +20,7 @@ func run() int {
 	err := cmd.ExecuteContext(ctx)
 	code := cli.ExitCode(err)
 	if err != nil && code != cli.ExitChanges {
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		fmt.Fprintf(os.Stderr, "error: %s\n", cli.ErrorMessage(err))
 	}
 	return code
 }
