@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"strings"
 )
 
 // Placeholder replaces the user information of a URL.
@@ -16,8 +17,8 @@ const Placeholder = "REDACTED"
 // redacted as text.
 func URL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return Text(raw)
+	if err != nil || !strings.Contains(raw, "://") {
+		return schemeless.ReplaceAllString(Text(raw), Placeholder+"@")
 	}
 	if u.User == nil {
 		return raw
@@ -28,6 +29,9 @@ func URL(raw string) string {
 
 // userinfo matches the user information of a URL inside free text: scheme://userinfo@.
 var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s"']+@`)
+
+// schemeless matches the user information of a host path without a scheme: user:pw@host.
+var schemeless = regexp.MustCompile(`^[^/?#@\s"']+@`)
 
 // Text replaces the user information of every URL in s by Placeholder.
 func Text(s string) string {

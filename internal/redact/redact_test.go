@@ -14,6 +14,9 @@ func TestRedact(t *testing.T) {
 		"oci://tok@registry.example.com/charts":    "oci://REDACTED@registry.example.com/charts",
 		"https://charts.example.com/x":             "https://charts.example.com/x",
 	} {
+		if got := URL("user:s3cret@charts.example.com"); got != "REDACTED@charts.example.com" {
+			t.Errorf("URL(schemeless) = %q", got)
+		}
 		if got := URL(in); got != want {
 			t.Errorf("URL(%q) = %q, want %q", in, got, want)
 		}

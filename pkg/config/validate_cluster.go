@@ -129,10 +129,18 @@ func readDir(fsys fs.FS, dir string) ([]fs.DirEntry, error) {
 
 // checkValuesFile checks that a values file, when present, is a YAML mapping (or empty).
 func (l *loader) checkValuesFile(fsys fs.FS, file string) error {
-	data, err := fs.ReadFile(fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
+	fi, err := fs.Stat(fsys, file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case l.outside(file, err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: %w", file, err)
+	case fi.Size() > l.maxFile:
+		return nil // checkPaths reports it; do not read it
 	}
+	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
