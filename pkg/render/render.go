@@ -31,6 +31,7 @@ type addonJob struct {
 	clusterOv *overlay
 	selected  bool
 	ready     bool        // prepare succeeded
+	maxRender int64       // spec.limits.maxRenderSize of addonsync.yaml, in bytes
 	sourceKey string      // digest of what stage A rendered from
 	sourceOut *helmOutput // stage A output; shared with the memo, never mutated
 	result    *Addon
@@ -176,6 +177,7 @@ func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config
 	a := j.addon
 	name := a.Metadata.Name
 	j.dependsOn = cfg.DependsOn(cluster, name)
+	_, j.maxRender = cfg.Repository.Spec.Limits.Bytes()
 	j.release = a.Spec.ReleaseName
 	if j.release == "" {
 		j.release = name
@@ -282,7 +284,7 @@ func (r *Renderer) renderSource(ctx context.Context, j *addonJob, apis *apiSet) 
 		j.sourceOut = v.(*helmOutput)
 		return nil
 	}
-	out, err := helmTemplate(ctx, j.chart, j.release, j.addon.Spec.Namespace, j.vals, apis.minor, vs)
+	out, err := helmTemplate(ctx, j.chart, j.release, j.addon.Spec.Namespace, j.vals, apis.minor, vs, j.maxRender)
 	if err != nil {
 		return err
 	}
