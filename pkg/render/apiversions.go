@@ -9,6 +9,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsv1beta1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
@@ -204,6 +205,26 @@ func builtinAPISet(minor int) (*apiSet, string, error) {
 		s.served[a.groupVersion+"/"+a.kind] = true
 	}
 	return s, warning, nil
+}
+
+// withDiscovery returns a copy of s that also serves what the cluster's discovery lists
+// (subresources left out), with the scopes discovery gives.
+func (s *apiSet) withDiscovery(lists []*metav1.APIResourceList) *apiSet {
+	out := s.withCRDs(nil)
+	for _, l := range lists {
+		if l == nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || r.Kind == "" {
+				continue
+			}
+			out.served[l.GroupVersion] = true
+			out.served[l.GroupVersion+"/"+r.Kind] = true
+			out.namespaced[groupOf(l.GroupVersion)+"/"+r.Kind] = r.Namespaced
+		}
+	}
+	return out
 }
 
 // withCRDs returns a copy of s that also serves the given custom resource kinds.

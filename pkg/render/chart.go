@@ -43,7 +43,9 @@ func (e *NotLockedError) Error() string {
 }
 
 // chartFor fetches the chart of an add-on: from the cache, a repository or the config repo.
-func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *config.Lock, spec *config.ChartSpec) (*chartFiles, *ChartInfo, error) {
+// With requireLocked (Options.RequireLocked for renders), a chart the lock does not pin is a
+// *NotLockedError.
+func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *config.Lock, spec *config.ChartSpec, requireLocked bool) (*chartFiles, *ChartInfo, error) {
 	if spec.Path != "" {
 		return r.dirChart(cfg.FS, spec.Path)
 	}
@@ -83,7 +85,7 @@ func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *confi
 		}
 		cf = v.(*chartFiles)
 	}
-	if !isLocked && r.o.RequireLocked {
+	if !isLocked && requireLocked {
 		return nil, nil, &NotLockedError{Source: source, Name: spec.Name, Version: spec.Version, Digest: cf.digest}
 	}
 	if cf.meta.Name != spec.Name || cf.meta.Version != spec.Version {

@@ -68,6 +68,13 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	prepErr := r.forEach(ctx, prefix, jobs, func(ctx context.Context, j *addonJob) error {
 		return r.prepare(ctx, cfg, lock, cluster, j)
 	})
+	if prepErr == nil && ro.Discovery != nil { // every input read and checked: now ask the cluster
+		lists, err := ro.Discovery(ctx)
+		if err != nil {
+			return nil, &DiscoveryError{Cluster: cluster, Err: err}
+		}
+		base = base.withDiscovery(lists)
+	}
 	// Render what could be prepared anyway, so one run reports every add-on's errors.
 	apis, err := r.renderSources(ctx, prefix, prepared(jobs), base)
 	if err := errors.Join(prepErr, err); err != nil {
@@ -200,7 +207,7 @@ func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config
 		return nil
 	}
 	j.addonOv = ov
-	if j.chart, j.info, err = r.chartFor(ctx, cfg, lock, a.Spec.Chart); err != nil {
+	if j.chart, j.info, err = r.chartFor(ctx, cfg, lock, a.Spec.Chart, r.o.RequireLocked); err != nil {
 		return err
 	}
 	_, addonVals, err := readValuesFile(cfg.FS, config.AddonValuesFile(name))

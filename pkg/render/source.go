@@ -174,5 +174,19 @@ func (e *FetchError) Error() string {
 }
 func (e *FetchError) Unwrap() error { return e.Err }
 
+// DiscoveryError is a cluster whose API discovery failed (RenderOptions.Discovery): a
+// failure of the cluster, not of the config.
+type DiscoveryError struct {
+	// Cluster is the cluster's name.
+	Cluster string
+	// Err is the cause.
+	Err error
+}
+
+func (e *DiscoveryError) Error() string {
+	return fmt.Sprintf("cluster %q: API discovery: %v", e.Cluster, redact.Text(e.Err.Error()))
+}
+func (e *DiscoveryError) Unwrap() error { return e.Err }
+
 // chartTimeout bounds one chart repository request.
 const chartTimeout = 5 * time.Minute
