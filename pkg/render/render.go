@@ -94,6 +94,10 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	if err := check(prefix, selected, apis); err != nil {
 		return nil, err
 	}
+	inferred, err := inferDependsOn(prefix, prepared(jobs), selected)
+	if err != nil {
+		return nil, err
+	}
 	out := &Cluster{
 		Name: cluster, KubernetesVersion: cl.Spec.KubernetesVersion, Revision: cfg.Revision,
 		Addons: make([]Addon, len(selected)),
@@ -103,7 +107,14 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	}
 	for i, j := range selected {
 		out.Addons[i] = j.result.deepCopy()
+		if inf := inferred[j.addon.Metadata.Name]; len(inf) > 0 {
+			deps := append(slices.Clone(out.Addons[i].Spec.DependsOn), inf...)
+			slices.Sort(deps)
+			out.Addons[i].Spec.DependsOn = slices.Compact(deps)
+			out.Addons[i].InferredDependsOn = inf
+		}
 	}
+	out.Addons = orderAddons(out.Addons)
 	return out, nil
 }
 

@@ -74,8 +74,12 @@ type Addon struct {
 	Name string
 	// Namespace the add-on installs into.
 	Namespace string
-	// Spec is the add-on's config (dependsOn, prune and sync policy).
+	// Spec is the add-on's config (prune and sync policy); Spec.DependsOn holds the
+	// dependsOn of addon.yaml and cluster.yaml plus InferredDependsOn.
 	Spec config.AddonSpec
+	// InferredDependsOn are the add-ons this one syncs after because they render the
+	// CustomResourceDefinitions of kinds it uses (and no dependsOn names them).
+	InferredDependsOn []string
 	// Chart is nil for a chart-less (kustomize only) add-on.
 	Chart *ChartInfo
 	// Objects are the non-hook objects in deterministic order.
