@@ -255,3 +255,40 @@ func parseYAMLObject(s string) (*unstructured.Unstructured, error) {
 	}
 	return u, u.UnmarshalJSON(js)
 }
+
+// TestLockCommand checks that addonsync lock pins every chart version in use, that --check
+// fails while one is unpinned, and that a pinned chart then renders under --require-locked.
+func TestLockCommand(t *testing.T) {
+	charts := chartrepo.NewHTTP(t)
+	digest := charts.Add(t, chartrepo.Chart{Name: "web", Version: "1.0.0", Files: map[string]string{"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"}})
+	kubeconfig, _ := countingCluster(t)
+	dir := inputRepo(t, charts.URL(), kubeconfig, nil)
+	cache := t.TempDir()
+	t.Run("--check fails while a chart is unpinned, writing nothing", func(t *testing.T) {
+		_, stderr, code := runConfigCmd(t, "lock", "--check", "-C", dir, "--cache-dir", cache)
+		if code != ExitUsage || !strings.Contains(stderr, "addonsync.lock: 1 chart versions in use are not pinned (run addonsync lock and commit it)") {
+			t.Errorf("exit %d\n%s", code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "addonsync.lock")); !os.IsNotExist(err) {
+			t.Errorf("--check wrote the lock: %v", err)
+		}
+	})
+	t.Run("pins the chart with the digest of its archive", func(t *testing.T) {
+		stdout, stderr, code := runConfigCmd(t, "lock", "-C", dir, "--cache-dir", cache)
+		if code != ExitOK || stdout != "addonsync.lock: 1 charts pinned, 1 added\n" {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "addonsync.lock"))
+		if err != nil || !strings.Contains(string(data), "digest: "+digest) {
+			t.Errorf("lock %v:\n%s", err, data)
+		}
+	})
+	t.Run("a pinned chart renders with --require-locked", func(t *testing.T) {
+		if _, stderr, code := runConfigCmd(t, "render", "test", "--require-locked", "-C", dir, "--cache-dir", cache); code != ExitOK {
+			t.Errorf("exit %d\n%s", code, stderr)
+		}
+		if stdout, _, code := runConfigCmd(t, "lock", "--check", "-C", dir, "--cache-dir", cache); code != ExitOK || stdout != "addonsync.lock: every chart in use is pinned (1)\n" {
+			t.Errorf("exit %d: %s", code, stdout)
+		}
+	})
+}
