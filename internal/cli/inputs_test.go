@@ -292,3 +292,26 @@ func TestLockCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestClustersWideShowsCRDOrder checks that clusters -o wide shows the order the render
+// infers from CRDs.
+func TestClustersWideShowsCRDOrder(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"addons/apps/addon.yaml":                         "apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: apps\nspec:\n  namespace: apps\n",
+		"addons/apps/kustomize/kustomization.yaml":       "resources:\n  - probe.yaml\n",
+		"addons/apps/kustomize/probe.yaml":               "apiVersion: example.org/v1\nkind: Probe\nmetadata:\n  name: apps\n",
+		"addons/monitoring/addon.yaml":                   "apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: monitoring\nspec:\n  namespace: monitoring\n",
+		"addons/monitoring/kustomize/kustomization.yaml": "resources:\n  - crd.yaml\n",
+		"addons/monitoring/kustomize/crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: probes.example.org\nspec:\n" +
+			"  group: example.org\n  names: {kind: Probe, plural: probes}\n  scope: Namespaced\n  versions:\n    - {name: v1, served: true, storage: true}\n",
+		"clusters/prod/cluster.yaml": "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: prod\nspec:\n  kubernetesVersion: \"1.37\"\n" +
+			"  addons:\n    - name: apps\n    - name: monitoring\n",
+	})
+	stdout, stderr, code := runConfigCmd(t, "clusters", "-C", dir, "-o", "wide")
+	want := "CLUSTER   KUBERNETES   BRANCH                        ADD-ONS                             KUBECONFIG\n" +
+		"prod      1.37         main (not a git repository)   monitoring,apps(after monitoring)   default kubeconfig\n"
+	if code != ExitOK || stdout != want {
+		t.Errorf("exit %d\n%s\nwant:\n%s\n%s", code, stdout, want, stderr)
+	}
+}
