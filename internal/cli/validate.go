@@ -16,8 +16,8 @@ import (
 
 type validateOptions struct {
 	g *GlobalOptions
-	// Output is table or json.
-	Output string
+	// Output is table, json or yaml.
+	Output OutputFormat
 	// Render also renders every cluster, so removed APIs, template failures and unnamed
 	// objects are found before a sync.
 	Render bool
@@ -26,7 +26,7 @@ type validateOptions struct {
 }
 
 func newValidateCmd(g *GlobalOptions) *cobra.Command {
-	o := &validateOptions{g: g, Output: "table"}
+	o := &validateOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check every file of the config repo and report all problems",
@@ -45,26 +45,12 @@ It exits 0 when the config is valid and 2 when it has problems.`,
   # in CI: also render every cluster (charts from the cache or their repositories)
   addonsync validate --render`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
 	cmd.Flags().BoolVar(&o.Render, "render", false, "also render every cluster: removed APIs, template failures and unnamed objects are problems too")
 	cmd.Flags().StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// Validate checks the flags.
-func (o *validateOptions) Validate() error {
-	if o.Output != "table" && o.Output != "json" {
-		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
-	}
-	return nil
 }
 
 // validateResult is validate's JSON output.
@@ -106,8 +92,8 @@ func (o *validateOptions) Run(ctx context.Context) error {
 			res.Rendered = true
 		}
 	}
-	if o.Output == "json" {
-		if err := encodeJSONIndent(o.g.Out, res); err != nil {
+	if o.Output.Structured() {
+		if err := writeStructured(o.g.Out, o.Output, res); err != nil {
 			return err
 		}
 	} else if err := printValidate(o.g.Out, res); err != nil {
