@@ -331,7 +331,7 @@ func TestSymlinkOutOfRepo(t *testing.T) {
 	}
 	for link, target := range map[string]string{
 		values: "../../../../" + filepath.Base(outside) + "/secret.yaml",
-		filepath.Join(g.dir, "addons", "cert-manager", "kustomize"): "../../../" + filepath.Base(outside),
+		filepath.Join(g.dir, "addons", "cert-manager", "kustomize"):                           "../../../" + filepath.Base(outside),
 		filepath.Join(g.dir, "clusters", "prod", "kustomize", "ingress-nginx", "escape.yaml"): "../../../../../" + filepath.Base(outside) + "/secret.yaml",
 	} {
 		if err := os.Symlink(target, link); err != nil {
