@@ -44,7 +44,7 @@ changed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.Check, "check", false, "fail, writing nothing, when a chart in use is not pinned")
-	cmd.Flags().StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addCacheDirFlag(cmd.Flags(), &o.CacheDir)
 	return cmd
 }
 

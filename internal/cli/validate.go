@@ -49,7 +49,7 @@ It exits 0 when the config is valid and 2 when it has problems.`,
 	}
 	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
 	cmd.Flags().BoolVar(&o.Render, "render", false, "also render every cluster: removed APIs, template failures and unnamed objects are problems too")
-	cmd.Flags().StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addCacheDirFlag(cmd.Flags(), &o.CacheDir)
 	return cmd
 }
 

@@ -217,8 +217,10 @@ func (l *loader) kustomizationRefs(fsys fs.FS, file string) ([]string, error) {
 			at := fmt.Sprintf("%s[%d]", field, i)
 			p := path.Clean(path.Join(path.Dir(file), ref))
 			if path.IsAbs(ref) || escapes(p) {
-				l.errs.add(&Error{File: file, Field: at, Message: fmt.Sprintf("%q is outside the config repo", ref),
-					Hint: "list a path inside the config repo"})
+				l.errs.add(&Error{
+					File: file, Field: at, Message: fmt.Sprintf("%q is outside the config repo", ref),
+					Hint: "list a path inside the config repo",
+				})
 				continue
 			}
 			if _, err := fs.Stat(fsys, p); err != nil {
