@@ -63,9 +63,22 @@ func (f *worktreeFS) check(op, name string) error {
 	if !fs.ValidPath(name) {
 		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
-	resolved, err := filepath.EvalSymlinks(filepath.Join(f.real, filepath.FromSlash(name)))
+	full := filepath.Join(f.real, filepath.FromSlash(name))
+	resolved, err := filepath.EvalSymlinks(full)
 	if err != nil {
-		return nil //nolint:nilerr // missing or unreadable: the operation itself reports it
+		// A dangling symlink: refused as in a git ref when its target leaves the repo, so
+		// the working tree and a ref of the same commit agree; else missing, as the
+		// operation reports.
+		if link, lerr := os.Readlink(full); lerr == nil {
+			target := link
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(full), target)
+			}
+			if rel, rerr := filepath.Rel(f.real, filepath.Clean(target)); rerr != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return &fs.PathError{Op: op, Path: name, Err: &SymlinkError{Target: link}}
+			}
+		}
+		return nil
 	}
 	if rel, err := filepath.Rel(f.real, resolved); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		target := resolved

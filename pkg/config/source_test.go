@@ -326,13 +326,16 @@ func TestSymlinkOutOfRepo(t *testing.T) {
 	g := newGitRepo(t, t.TempDir())
 	g.copyTree("testdata/valid", ".")
 	values := filepath.Join(g.dir, "clusters", "prod", "values", "ingress-nginx.yaml")
-	if err := os.Remove(values); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{values, filepath.Join(g.dir, "addons", "metallb", "values.yaml")} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for link, target := range map[string]string{
 		values: "../../../../" + filepath.Base(outside) + "/secret.yaml",
 		filepath.Join(g.dir, "addons", "cert-manager", "kustomize"):                           "../../../" + filepath.Base(outside),
 		filepath.Join(g.dir, "clusters", "prod", "kustomize", "ingress-nginx", "escape.yaml"): "../../../../../" + filepath.Base(outside) + "/secret.yaml",
+		filepath.Join(g.dir, "addons", "metallb", "values.yaml"):                              "../../../" + filepath.Base(outside) + "/missing.yaml", // dangling
 	} {
 		if err := os.Symlink(target, link); err != nil {
 			t.Fatal(err)
@@ -341,6 +344,7 @@ func TestSymlinkOutOfRepo(t *testing.T) {
 	g.commit("links out of the repo")
 	want := []string{
 		`addons/cert-manager/kustomize: symlink to "../../../` + filepath.Base(outside) + `" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
+		`addons/metallb/values.yaml: symlink to "../../../` + filepath.Base(outside) + `/missing.yaml" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
 		`clusters/prod/kustomize/ingress-nginx/escape.yaml: symlink to "../../../../../` + filepath.Base(outside) + `/secret.yaml" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
 		`clusters/prod/values/ingress-nginx.yaml: symlink to "../../../../` + filepath.Base(outside) + `/secret.yaml" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
 	}
