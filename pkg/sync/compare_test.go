@@ -9,79 +9,75 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func TestUpToDate(t *testing.T) {
-	u := func(o map[string]any) *unstructured.Unstructured { return &unstructured.Unstructured{Object: o} }
-	meta := func(hash string) map[string]any {
-		return map[string]any{"name": "x", "annotations": map[string]any{AnnotationAppliedHash: hash}}
-	}
-	desired := func() map[string]any {
-		return map[string]any{
-			"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("h1"),
-			"spec": map[string]any{
-				"replicas": int64(2),
-				"strategy": map[string]any{},
-				"template": map[string]any{
-					"metadata": map[string]any{"creationTimestamp": nil},
-					"spec": map[string]any{"containers": []any{map[string]any{
-						"name": "app", "resources": map[string]any{"limits": map[string]any{"cpu": "1000m", "memory": "1Gi"}},
-					}}},
-				},
-			},
-		}
-	}
-	live := func() map[string]any {
-		return map[string]any{
-			"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("h1"),
-			"spec": map[string]any{
-				"replicas": float64(2), "strategy": map[string]any{"type": "RollingUpdate"},
-				"template": map[string]any{
-					"metadata": map[string]any{},
-					"spec": map[string]any{"containers": []any{map[string]any{
-						"name": "app", "imagePullPolicy": "Always",
-						"resources": map[string]any{"limits": map[string]any{"cpu": "1", "memory": "1Gi"}},
-					}}},
-				},
-			},
-			"status": map[string]any{"replicas": int64(0)},
-		}
-	}
-	tests := []struct {
-		name   string
-		mutate func(d, l map[string]any)
-		want   bool
+// withManaged returns live with a managedFields entry of manager holding fieldsV1.
+func withManaged(live map[string]any, manager string, op metav1.ManagedFieldsOperationType, fieldsV1 string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: live}
+	u.SetManagedFields([]metav1.ManagedFieldsEntry{{
+		Manager: manager, Operation: op, APIVersion: "apps/v1", FieldsType: "FieldsV1",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(fieldsV1)},
+	}})
+	return u
+}
+
+func TestOwnsDesired(t *testing.T) {
+	desired := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "d", "namespace": "n", "labels": map[string]any{"app": "d"}, "creationTimestamp": nil},
+		"spec": map[string]any{
+			"replicas": int64(0),
+			"paused":   false,
+			"template": map[string]any{"spec": map[string]any{
+				"automountServiceAccountToken": false,
+				"containers": []any{map[string]any{
+					"name": "c", "args": []any{"--a"}, "env": []any{},
+					"ports":           []any{map[string]any{"containerPort": int64(53)}},
+					"securityContext": map[string]any{"allowPrivilegeEscalation": false},
+				}},
+			}},
+		},
+		"status": map[string]any{"replicas": int64(1)},
+	}}
+	const full = `{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
+		`"f:automountServiceAccountToken":{},"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:name":{},"f:args":{},"f:env":{},` +
+		`"f:ports":{"k:{\"containerPort\":53,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{}}},` +
+		`"f:securityContext":{"f:allowPrivilegeEscalation":{}}}}}}}}`
+	for _, tt := range []struct {
+		name     string
+		manager  string
+		op       metav1.ManagedFieldsOperationType
+		fieldsV1 string
+		wantPath string
+		want     bool
 	}{
-		{name: "server defaults and normalised quantities are equal", want: true},
-		{name: "another hash: the render changed", mutate: func(d, _ map[string]any) { d["metadata"] = meta("h2") }},
-		{name: "no hash on live: never applied by us", mutate: func(_, l map[string]any) { l["metadata"] = map[string]any{"name": "x"} }},
-		{name: "value changed by hand", mutate: func(_, l map[string]any) { l["spec"].(map[string]any)["replicas"] = int64(5) }},
-		{name: "field removed by hand", mutate: func(_, l map[string]any) { delete(l["spec"].(map[string]any), "replicas") }},
-		{name: "list element added by hand", mutate: func(_, l map[string]any) {
-			spec := l["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-			spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "sidecar"})
-		}},
-	}
-	for _, tt := range tests {
+		{name: "every field owned, zero values included", manager: "addonsync", op: metav1.ManagedFieldsOperationApply, fieldsV1: full, want: true},
+		{name: "no entry of the manager", manager: "kubectl", op: metav1.ManagedFieldsOperationApply, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
+		{name: "an Update entry is not the applied set", manager: "addonsync", op: metav1.ManagedFieldsOperationUpdate, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
+		{name: "false removed by hand", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:allowPrivilegeEscalation":{}`, ``, 1),
+			wantPath: ".spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"},
+		{name: "automount false taken over", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:automountServiceAccountToken":{},`, ``, 1),
+			wantPath: ".spec.template.spec.automountServiceAccountToken"},
+		{name: "replicas 0 changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:replicas":{},`, ``, 1), wantPath: ".spec.replicas"},
+		{name: "empty list removed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:env":{},`, ``, 1), wantPath: ".spec.template.spec.containers[0].env"},
+		{name: "label changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:labels":{"f:app":{}}`, `"f:labels":{}`, 1), wantPath: ".metadata.labels.app"},
+		{name: "container renamed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `\"name\":\"c\"`, `\"name\":\"other\"`, 1), wantPath: ".spec.template.spec.containers[0]"},
+		{name: "atomic list owned whole", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: `{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
+				`"f:automountServiceAccountToken":{},"f:containers":{}}}}}`, want: true},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			d, l := desired(), live()
-			if tt.mutate != nil {
-				tt.mutate(d, l)
-			}
-			if got := UpToDate(u(d), u(l)); got != tt.want {
-				t.Errorf("UpToDate = %v, want %v", got, tt.want)
+			live := withManaged(desired.DeepCopy().Object, tt.manager, tt.op, tt.fieldsV1)
+			path, ok := ownsDesired(desired, live, "addonsync")
+			if ok != tt.want || path != tt.wantPath {
+				t.Errorf("ownsDesired = %q, %v; want %q, %v", path, ok, tt.wantPath, tt.want)
 			}
 		})
 	}
-	t.Run("Secret stringData compares with data", func(t *testing.T) {
-		d := u(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta("h"), "stringData": map[string]any{"p": "hunter2"}})
-		l := u(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta("h"), "data": map[string]any{"p": "aHVudGVyMg=="}})
-		if !UpToDate(d, l) {
-			t.Error("UpToDate = false, want true")
-		}
-		l.Object["data"] = map[string]any{"p": "b3RoZXI="}
-		if UpToDate(d, l) {
-			t.Error("changed secret: UpToDate = true, want false")
-		}
-	})
 }
 
 func TestApplyErrorMasksSecrets(t *testing.T) {
