@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -155,4 +154,3 @@ func selectAddons(c *render.Cluster, names []string) ([]*render.Addon, error) {
 	}
 	return out, nil
 }
-

@@ -53,7 +53,6 @@ func TestHooksFor(t *testing.T) {
 	}
 }
 
-
 func TestHookHasPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

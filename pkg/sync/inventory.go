@@ -2,9 +2,9 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -94,7 +94,6 @@ type Inventory struct {
 
 // DataRelease is the parent's data key holding the release record (JSON).
 const DataRelease = "release"
-
 
 // Inventory reads an add-on's ApplySet parent and lists its members.
 func (m *Manager) Inventory(ctx context.Context, addon string) (*Inventory, error) {

@@ -9,18 +9,18 @@ import (
 
 // Reasons the planner gives.
 const (
-	reasonNew           = "not on the cluster"
-	reasonCRDMissing    = "CRD not installed yet"
-	reasonNamespace     = "namespace %q created by this sync"
-	reasonRendered      = "render changed since the last sync"
-	reasonNoHash        = "not applied by addonsync yet"
-	reasonDryRunNoop    = "a dry-run apply changes nothing"
-	reasonUpToDate      = "every field addonsync sets is as applied"
-	reasonNotOwned      = "%s changed or removed by someone else"
-	reasonAdopt         = "exists, not in the add-on's inventory"
-	reasonRecreate      = "recreated: immutable %s changed"
-	reasonRemovedAddon  = "add-on removed from the cluster"
-	reasonNotRendered   = "no longer rendered"
+	reasonNew          = "not on the cluster"
+	reasonCRDMissing   = "CRD not installed yet"
+	reasonNamespace    = "namespace %q created by this sync"
+	reasonRendered     = "render changed since the last sync"
+	reasonNoHash       = "not applied by addonsync yet"
+	reasonDryRunNoop   = "a dry-run apply changes nothing"
+	reasonUpToDate     = "every field addonsync sets is as applied"
+	reasonNotOwned     = "%s changed or removed by someone else"
+	reasonAdopt        = "exists, not in the add-on's inventory"
+	reasonRecreate     = "recreated: immutable %s changed"
+	reasonRemovedAddon = "add-on removed from the cluster"
+	reasonNotRendered  = "no longer rendered"
 )
 
 // decideObject plans one rendered object.
