@@ -94,3 +94,24 @@ func TestApplyErrorMasksSecrets(t *testing.T) {
 		t.Errorf("err = %v, want an Invalid error naming the object and the field", err)
 	}
 }
+
+func TestApplyErrorKeepsTheServersReasonForSecrets(t *testing.T) {
+	for _, tt := range []struct {
+		name, message, want string
+	}{
+		{"bad base64", `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9`,
+			`Secret/a/s: apply failed: Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9; Secret values are not shown`},
+		{"invalid value", `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: data[k]: Invalid value: (hidden): bad; Secret values are not shown`},
+		{"escaped quote", `Secret "s" is invalid: type: Invalid value: "a\"b": unknown`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: type: Invalid value: (hidden): unknown; Secret values are not shown`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := metav1.Status{Status: metav1.StatusFailure, Code: 400, Reason: metav1.StatusReasonBadRequest, Message: tt.message}
+			err := applyError(ObjectID{Kind: "Secret", Namespace: "a", Name: "s"}, &apierrors.StatusError{ErrStatus: st})
+			if err.Error() != tt.want {
+				t.Errorf("error =\n  %s\nwant\n  %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -186,20 +186,14 @@ func TestDiffAgainstCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("kinds without a CRD and missing namespaces are creates with a note", func(t *testing.T) {
+	t.Run("a kind nobody serves and a namespace nobody creates are errors, as for sync", func(t *testing.T) {
 		widget := mustObject(t, "apiVersion: example.addonsync.io/v1\nkind: Widget\nmetadata: {name: w, namespace: "+ns+"}\nspec: {size: 3}\n")
 		elsewhere := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: "+ns+"-not-yet}\ndata: {k: v}\n")
-		res := mustDiff(t, m, cluster(append(clone(objs), widget, elsewhere)))
-		got := map[string]string{}
-		for _, od := range res.Addons[0].Create {
-			got[od.Subject] = od.Note
-		}
-		want := map[string]string{
-			"Widget/" + ns + "/w":            "CRD not installed yet",
-			"ConfigMap/" + ns + "-not-yet/c": `namespace "` + ns + `-not-yet" not created yet`,
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Create notes (-want +got):\n%s", diff)
+		_, err := m.Diff(ctx, cluster(append(clone(objs), widget, elsewhere)), DefaultDiffOptions())
+		for _, want := range []string{"does not serve kind Widget.example.addonsync.io", `namespace "` + ns + `-not-yet" does not exist`} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Diff error = %v, want %q", err, want)
+			}
 		}
 	})
 
