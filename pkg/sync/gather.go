@@ -230,13 +230,16 @@ func (m *Manager) readNamespaces(ctx context.Context, a *render.Addon, objs []Ob
 			out[o.Live.GetNamespace()] = NamespaceState{Exists: true}
 		}
 	}
+	var missing []string
+	for _, ns := range names {
+		if !out[ns].Exists {
+			missing = append(missing, ns)
+		}
+	}
 	var mu gosync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(m.opts.Concurrency)
-	for _, ns := range names {
-		if out[ns].Exists {
-			continue
-		}
+	for _, ns := range missing {
 		g.Go(func() error {
 			live, err := m.dynamic.Resource(namespaceGVR).Get(gctx, ns, metav1.GetOptions{})
 			if apierrors.IsNotFound(err) {

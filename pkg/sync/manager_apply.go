@@ -132,8 +132,12 @@ func (m *Manager) ensureNamespace(ctx context.Context, r *addonRun) error {
 	if !r.plan.CreateNamespace {
 		return nil
 	}
-	if _, err := m.ensureNamespaceExists(ctx, ns, false); err != nil {
+	created, err := m.ensureNamespaceExists(ctx, ns, false)
+	if err != nil {
 		return fmt.Errorf("namespace %q: %w", ns, err)
+	}
+	if !created {
+		return nil // another add-on of the same namespace created it first
 	}
 	e := newEntry(r.addon.Name, ObjectID{Kind: "Namespace", Name: ns}, ActionCreated, "add-on namespace")
 	r.changes.Add(e)

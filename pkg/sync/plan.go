@@ -254,8 +254,9 @@ func Decide(in PlanInput) *Plan {
 	plan := &Plan{Cluster: in.Cluster}
 	renderedBy := renderedObjects(in.Addons)
 	crdKinds := renderedKinds(in.Addons)
+	created := createdNamespaces(in.Addons)
 	for i := range in.Addons {
-		plan.Addons = append(plan.Addons, decideAddon(&in.Addons[i], renderedBy, crdKinds, in.Options))
+		plan.Addons = append(plan.Addons, decideAddon(&in.Addons[i], renderedBy, crdKinds, created, in.Options))
 	}
 	if !in.Options.Partial && in.Options.Prune {
 		for i := range in.Removed {
@@ -272,6 +273,23 @@ func renderedObjects(addons []AddonState) map[ObjectID]string {
 		for _, o := range a.Objects {
 			if _, dup := out[IDOf(o.Desired)]; !dup {
 				out[IDOf(o.Desired)] = a.Addon.Name
+			}
+		}
+	}
+	return out
+}
+
+// createdNamespaces are the namespaces a sync of the add-ons creates if missing: rendered
+// Namespaces and each add-on's own namespace.
+func createdNamespaces(addons []AddonState) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range addons {
+		if ns := addonNamespace(a.Addon); ns != "" {
+			out[ns] = true
+		}
+		for _, o := range a.Objects {
+			if IDOf(o.Desired).GroupKind() == gkNamespace {
+				out[o.Desired.GetName()] = true
 			}
 		}
 	}
@@ -295,13 +313,13 @@ func renderedKinds(addons []AddonState) map[schema.GroupKind]bool {
 }
 
 // decideAddon plans one rendered add-on.
-func decideAddon(a *AddonState, renderedBy map[ObjectID]string, crdKinds map[schema.GroupKind]bool, o PlanOptions) AddonPlan {
+func decideAddon(a *AddonState, renderedBy map[ObjectID]string, crdKinds map[schema.GroupKind]bool, created map[string]bool, o PlanOptions) AddonPlan {
 	ap := AddonPlan{Addon: a.Addon.Name, Namespace: addonNamespace(a.Addon)}
 	if a.Record != nil {
 		ap.OldRecord = *a.Record
 	}
 	var errs []error
-	ap.CreateNamespace, errs = decideNamespaces(a)
+	ap.CreateNamespace, errs = decideNamespaces(a, created)
 	for _, os := range a.Objects {
 		step, err := decideObject(a, os, renderedBy, crdKinds, o.FieldManager)
 		if err != nil {
@@ -323,8 +341,9 @@ func decideAddon(a *AddonState, renderedBy map[ObjectID]string, crdKinds map[sch
 }
 
 // decideNamespaces tells whether the add-on namespace is to be created, and refuses objects
-// in a namespace that neither exists nor is created by this sync.
-func decideNamespaces(a *AddonState) (bool, []error) {
+// in a namespace that neither exists nor is created by this sync (created: rendered
+// Namespaces and add-on namespaces of the cluster's add-ons).
+func decideNamespaces(a *AddonState, created map[string]bool) (bool, []error) {
 	rendered := map[string]bool{}
 	for _, o := range a.Objects {
 		if IDOf(o.Desired).GroupKind() == gkNamespace {
@@ -344,7 +363,7 @@ func decideNamespaces(a *AddonState) (bool, []error) {
 	seen := map[string]bool{}
 	for _, o := range a.Objects {
 		ns := o.Desired.GetNamespace()
-		if ns == "" || ns == own || rendered[ns] || seen[ns] {
+		if ns == "" || ns == own || rendered[ns] || created[ns] || seen[ns] {
 			continue
 		}
 		seen[ns] = true
