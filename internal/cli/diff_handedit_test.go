@@ -83,16 +83,24 @@ func TestDiffReportsEveryHandEdit(t *testing.T) {
 		name, subject string
 		edit          func() error
 	}{
-		{"remove allowPrivilegeEscalation: false", "Deployment/" + ns + "/web",
-			patch(deploy, types.JSONPatchType, `[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation"}]`)},
-		{"remove automountServiceAccountToken: false", "ServiceAccount/" + ns + "/web",
-			patch(sa, types.JSONPatchType, `[{"op":"remove","path":"/automountServiceAccountToken"}]`)},
+		{
+			"remove allowPrivilegeEscalation: false", "Deployment/" + ns + "/web",
+			patch(deploy, types.JSONPatchType, `[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation"}]`),
+		},
+		{
+			"remove automountServiceAccountToken: false", "ServiceAccount/" + ns + "/web",
+			patch(sa, types.JSONPatchType, `[{"op":"remove","path":"/automountServiceAccountToken"}]`),
+		},
 		{"scale replicas: 0 up", "Deployment/" + ns + "/web", patch(deploy, types.MergePatchType, `{"spec":{"replicas":3}}`)},
-		{"remove an env var with an empty value", "Deployment/" + ns + "/web",
-			patch(deploy, types.JSONPatchType, `[{"op":"remove","path":"/spec/template/spec/containers/0/env"}]`)},
+		{
+			"remove an env var with an empty value", "Deployment/" + ns + "/web",
+			patch(deploy, types.JSONPatchType, `[{"op":"remove","path":"/spec/template/spec/containers/0/env"}]`),
+		},
 		{"take a field over with another field manager", "ConfigMap/" + ns + "/web", func() error {
-			u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
-				"metadata": map[string]any{"name": "web", "namespace": ns}, "data": map[string]any{"mode": "debug"}}}
+			u := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "ConfigMap",
+				"metadata": map[string]any{"name": "web", "namespace": ns}, "data": map[string]any{"mode": "debug"},
+			}}
 			_, err := cm.Apply(t.Context(), "web", u, metav1.ApplyOptions{FieldManager: "other", Force: true})
 			return err
 		}},

@@ -52,23 +52,37 @@ func TestOwnsDesired(t *testing.T) {
 		{name: "every field owned, zero values included", manager: "addonsync", op: metav1.ManagedFieldsOperationApply, fieldsV1: full, want: true},
 		{name: "no entry of the manager", manager: "kubectl", op: metav1.ManagedFieldsOperationApply, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
 		{name: "an Update entry is not the applied set", manager: "addonsync", op: metav1.ManagedFieldsOperationUpdate, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
-		{name: "false removed by hand", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+		{
+			name: "false removed by hand", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
 			fieldsV1: strings.Replace(full, `"f:allowPrivilegeEscalation":{}`, ``, 1),
-			wantPath: ".spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"},
-		{name: "automount false taken over", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			wantPath: ".spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
+		},
+		{
+			name: "automount false taken over", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
 			fieldsV1: strings.Replace(full, `"f:automountServiceAccountToken":{},`, ``, 1),
-			wantPath: ".spec.template.spec.automountServiceAccountToken"},
-		{name: "replicas 0 changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: strings.Replace(full, `"f:replicas":{},`, ``, 1), wantPath: ".spec.replicas"},
-		{name: "empty list removed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: strings.Replace(full, `"f:env":{},`, ``, 1), wantPath: ".spec.template.spec.containers[0].env"},
-		{name: "label changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: strings.Replace(full, `"f:labels":{"f:app":{}}`, `"f:labels":{}`, 1), wantPath: ".metadata.labels.app"},
-		{name: "container renamed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: strings.Replace(full, `\"name\":\"c\"`, `\"name\":\"other\"`, 1), wantPath: ".spec.template.spec.containers[0]"},
-		{name: "atomic list owned whole", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			wantPath: ".spec.template.spec.automountServiceAccountToken",
+		},
+		{
+			name: "replicas 0 changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:replicas":{},`, ``, 1), wantPath: ".spec.replicas",
+		},
+		{
+			name: "empty list removed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:env":{},`, ``, 1), wantPath: ".spec.template.spec.containers[0].env",
+		},
+		{
+			name: "label changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:labels":{"f:app":{}}`, `"f:labels":{}`, 1), wantPath: ".metadata.labels.app",
+		},
+		{
+			name: "container renamed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `\"name\":\"c\"`, `\"name\":\"other\"`, 1), wantPath: ".spec.template.spec.containers[0]",
+		},
+		{
+			name: "atomic list owned whole", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
 			fieldsV1: `{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
-				`"f:automountServiceAccountToken":{},"f:containers":{}}}}}`, want: true},
+				`"f:automountServiceAccountToken":{},"f:containers":{}}}}}`, want: true,
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			live := withManaged(desired.DeepCopy().Object, tt.manager, tt.op, tt.fieldsV1)
@@ -99,12 +113,18 @@ func TestApplyErrorKeepsTheServersReasonForSecrets(t *testing.T) {
 	for _, tt := range []struct {
 		name, message, want string
 	}{
-		{"bad base64", `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9`,
-			`Secret/a/s: apply failed: Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9; Secret values are not shown`},
-		{"invalid value", `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
-			`Secret/a/s: apply failed: Secret "s" is invalid: data[k]: Invalid value: (hidden): bad; Secret values are not shown`},
-		{"escaped quote", `Secret "s" is invalid: type: Invalid value: "a\"b": unknown`,
-			`Secret/a/s: apply failed: Secret "s" is invalid: type: Invalid value: (hidden): unknown; Secret values are not shown`},
+		{
+			"bad base64", `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9`,
+			`Secret/a/s: apply failed: Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9; Secret values are not shown`,
+		},
+		{
+			"invalid value", `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: data[k]: Invalid value: (hidden): bad; Secret values are not shown`,
+		},
+		{
+			"escaped quote", `Secret "s" is invalid: type: Invalid value: "a\"b": unknown`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: type: Invalid value: (hidden): unknown; Secret values are not shown`,
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := metav1.Status{Status: metav1.StatusFailure, Code: 400, Reason: metav1.StatusReasonBadRequest, Message: tt.message}

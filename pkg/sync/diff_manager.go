@@ -43,8 +43,10 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 	var errs []error
 	for i := range p.Addons {
 		ap := &p.Addons[i]
-		ad := AddonDiff{Name: ap.Addon, Namespace: ap.Namespace, Removed: ap.Removed, Create: []ObjectDiff{},
-			Adopt: []ObjectDiff{}, Change: []ObjectDiff{}, Prune: []ObjectDiff{}}
+		ad := AddonDiff{
+			Name: ap.Addon, Namespace: ap.Namespace, Removed: ap.Removed, Create: []ObjectDiff{},
+			Adopt: []ObjectDiff{}, Change: []ObjectDiff{}, Prune: []ObjectDiff{},
+		}
 		if ap.Hooks != HookPhaseNone && hasPhaseHooks(c, ap) {
 			ad.Hooks = ap.Hooks.String()
 		}

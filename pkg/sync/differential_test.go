@@ -32,44 +32,72 @@ func handEdits(ns string) []handEdit {
 	const jp, mp = types.JSONPatchType, types.MergePatchType
 	dep, ds, sa, cm := "Deployment/"+ns+"/coredns", "DaemonSet/"+ns+"/speaker", "ServiceAccount/"+ns+"/coredns", "ConfigMap/"+ns+"/coredns"
 	return []handEdit{
-		{name: "remove allowPrivilegeEscalation: false", subject: dep, patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation"}]`},
-		{name: "remove automountServiceAccountToken: false from a ServiceAccount", subject: sa, patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/automountServiceAccountToken"}]`},
-		{name: "remove automountServiceAccountToken: false from a pod template", subject: dep, patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/spec/template/spec/automountServiceAccountToken"}]`},
-		{name: "remove privileged: false", subject: ds, patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext/privileged"}]`},
-		{name: "remove an env var whose value is empty", subject: ds, patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/spec/template/spec/containers/0/env/1"}]`},
-		{name: "remove a data key holding an empty string", subject: cm, patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/data/empty"}]`},
-		{name: "remove autoAssign: false from a custom resource", subject: "IPPool/" + ns + "/default", patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/spec/autoAssign"}]`},
-		{name: "remove a property of a CRD over 256 KiB", subject: "CustomResourceDefinition/bigs." + ns + ".example.com", patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/field00001"}]`},
-		{name: "remove a field the server defaults back", subject: "MutatingWebhookConfiguration/" + ns + "-pods", patchType: jp,
-			patch: `[{"op":"remove","path":"/webhooks/0/reinvocationPolicy"}]`},
+		{
+			name: "remove allowPrivilegeEscalation: false", subject: dep, patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation"}]`,
+		},
+		{
+			name: "remove automountServiceAccountToken: false from a ServiceAccount", subject: sa, patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/automountServiceAccountToken"}]`,
+		},
+		{
+			name: "remove automountServiceAccountToken: false from a pod template", subject: dep, patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/spec/template/spec/automountServiceAccountToken"}]`,
+		},
+		{
+			name: "remove privileged: false", subject: ds, patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/spec/template/spec/containers/0/securityContext/privileged"}]`,
+		},
+		{
+			name: "remove an env var whose value is empty", subject: ds, patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/spec/template/spec/containers/0/env/1"}]`,
+		},
+		{
+			name: "remove a data key holding an empty string", subject: cm, patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/data/empty"}]`,
+		},
+		{
+			name: "remove autoAssign: false from a custom resource", subject: "IPPool/" + ns + "/default", patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/spec/autoAssign"}]`,
+		},
+		{
+			name: "remove a property of a CRD over 256 KiB", subject: "CustomResourceDefinition/bigs." + ns + ".example.com", patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/field00001"}]`,
+		},
+		{
+			name: "remove a field the server defaults back", subject: "MutatingWebhookConfiguration/" + ns + "-pods", patchType: jp,
+			patch: `[{"op":"remove","path":"/webhooks/0/reinvocationPolicy"}]`,
+		},
 		{name: "set replicas to 0", subject: dep, patchType: mp, want: "changed", patch: `{"spec":{"replicas":0}}`},
 		{name: "set a string to empty", subject: cm, patchType: mp, want: "changed", patch: `{"data":{"debug":""}}`},
 		{name: "set an empty string to a value", subject: cm, patchType: mp, want: "changed", patch: `{"data":{"empty":"x"}}`},
 		{name: "change false to true", subject: "Service/" + ns + "/coredns", patchType: mp, want: "changed", patch: `{"spec":{"publishNotReadyAddresses":true}}`},
-		{name: "change an integer", subject: "ValidatingWebhookConfiguration/" + ns + "-ippools", patchType: jp, want: "changed",
-			patch: `[{"op":"replace","path":"/webhooks/0/timeoutSeconds","value":5}]`},
+		{
+			name: "change an integer", subject: "ValidatingWebhookConfiguration/" + ns + "-ippools", patchType: jp, want: "changed",
+			patch: `[{"op":"replace","path":"/webhooks/0/timeoutSeconds","value":5}]`,
+		},
 		{name: "change a Secret value", subject: "Secret/" + ns + "/webhook-ca", patchType: mp, want: "changed", patch: `{"data":{"ca.crt":"b3RoZXI="}}`},
-		{name: "drop a verb from an atomic list", subject: "ClusterRole/" + ns + "-speaker", patchType: jp, want: "changed",
-			patch: `[{"op":"remove","path":"/rules/0/verbs/1"}]`},
+		{
+			name: "drop a verb from an atomic list", subject: "ClusterRole/" + ns + "-speaker", patchType: jp, want: "changed",
+			patch: `[{"op":"remove","path":"/rules/0/verbs/1"}]`,
+		},
 		{name: "change a label addonsync sets", subject: dep, patchType: mp, want: "changed", patch: `{"metadata":{"labels":{"app.kubernetes.io/name":"other"}}}`},
 		{name: "change an annotation addonsync sets", subject: cm, patchType: mp, want: "changed", patch: `{"metadata":{"annotations":{"meta.helm.sh/release-name":"other"}}}`},
 		{name: "change the applied hash", subject: "Role/" + ns + "/coredns", patchType: mp, want: "changed", patch: `{"metadata":{"annotations":{"` + AnnotationAppliedHash + `":"x"}}}`},
-		{name: "take a field over with another field manager", subject: cm, want: "changed",
-			apply: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"coredns","namespace":"` + ns + `"},"data":{"debug":"true"}}`},
-		{name: "take a list element over with another field manager", subject: dep, want: "changed",
-			apply: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"coredns","namespace":"` + ns + `"},"spec":{"selector":{"matchLabels":{"app.kubernetes.io/name":"coredns"}},"template":{"spec":{"containers":[{"name":"coredns","image":"registry.example.com/coredns:9"}]}}}}`},
+		{
+			name: "take a field over with another field manager", subject: cm, want: "changed",
+			apply: `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"coredns","namespace":"` + ns + `"},"data":{"debug":"true"}}`,
+		},
+		{
+			name: "take a list element over with another field manager", subject: dep, want: "changed",
+			apply: `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"coredns","namespace":"` + ns + `"},"spec":{"selector":{"matchLabels":{"app.kubernetes.io/name":"coredns"}},"template":{"spec":{"containers":[{"name":"coredns","image":"registry.example.com/coredns:9"}]}}}}`,
+		},
 		{name: "add a label nobody renders", subject: "Service/" + ns + "/coredns", patchType: mp, want: "unchanged", patch: `{"metadata":{"labels":{"team":"dns"}}}`},
 		{name: "add a field nobody renders", subject: dep, patchType: mp, want: "unchanged", patch: `{"spec":{"minReadySeconds":5}}`},
-		{name: "add an annotation to the big CRD", subject: "CustomResourceDefinition/bigs." + ns + ".example.com", patchType: mp, want: "unchanged",
-			patch: `{"metadata":{"annotations":{"note":"hand"}}}`},
+		{
+			name: "add an annotation to the big CRD", subject: "CustomResourceDefinition/bigs." + ns + ".example.com", patchType: mp, want: "unchanged",
+			patch: `{"metadata":{"annotations":{"note":"hand"}}}`,
+		},
 	}
 }
 

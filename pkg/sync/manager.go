@@ -303,8 +303,10 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 
 // newRun sets up the execution of one add-on's plan.
 func (m *Manager) newRun(st *AddonState, ap *AddonPlan, o SyncOptions) *addonRun {
-	r := &addonRun{addon: st.Addon, opts: o, started: time.Now(), state: st, plan: ap, set: m.applySetFor(st.Addon.Name),
-		steps: make(map[ObjectID]*ObjectStep, len(ap.Objects)), live: make(map[ObjectID]*unstructured.Unstructured, len(st.Objects))}
+	r := &addonRun{
+		addon: st.Addon, opts: o, started: time.Now(), state: st, plan: ap, set: m.applySetFor(st.Addon.Name),
+		steps: make(map[ObjectID]*ObjectStep, len(ap.Objects)), live: make(map[ObjectID]*unstructured.Unstructured, len(st.Objects)),
+	}
 	for i := range ap.Objects {
 		r.steps[ap.Objects[i].ID] = &ap.Objects[i]
 	}

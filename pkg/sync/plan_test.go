@@ -74,9 +74,11 @@ func member(live *unstructured.Unstructured) ObjectState {
 // pstate builds an add-on state: objs are (desired, live state) pairs.
 func pstate(name string, objs []ObjectState, opts ...stateOpt) AddonState {
 	a := &render.Addon{Name: name, Namespace: "ns", Spec: config.AddonSpec{Namespace: "ns"}}
-	st := AddonState{Addon: a, Objects: objs, Namespaces: map[string]NamespaceState{"ns": {Exists: true}},
+	st := AddonState{
+		Addon: a, Objects: objs, Namespaces: map[string]NamespaceState{"ns": {Exists: true}},
 		Inventory: &Inventory{Addon: name, Exists: true}, Digest: "d1",
-		Record: &ReleaseRecord{Revision: 1, Digest: "d1", Installed: true}}
+		Record: &ReleaseRecord{Revision: 1, Digest: "d1", Installed: true},
+	}
 	for _, o := range st.Objects {
 		if o.Member {
 			st.Inventory.Members = append(st.Inventory.Members, Member{ID: IDOf(o.Desired)})
@@ -116,50 +118,78 @@ func TestDecideObjects(t *testing.T) {
 		wantErr   string
 		wantHooks HookPhase
 	}{
-		{name: "an object not on the cluster is created",
+		{
+			name:  "an object not on the cluster is created",
 			state: pstate("a", []ObjectState{{Desired: cm}}),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbCreate}, reason: reasonNew},
-		{name: "an object applied as rendered is unchanged",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbCreate}, reason: reasonNew,
+		},
+		{
+			name:  "an object applied as rendered is unchanged",
 			state: pstate("a", []ObjectState{withDesired(cm, member(applied(cm)))}),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged}, reason: reasonUpToDate},
-		{name: "a changed render configures",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged}, reason: reasonUpToDate,
+		},
+		{
+			name:  "a changed render configures",
 			state: pstate("a", []ObjectState{withDesired(cm2, member(applied(cm)))}, func(s *AddonState) { s.Digest = "d2" }),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: reasonRendered, wantHooks: HookPhaseUpgrade},
-		{name: "a field set to false and removed by hand configures",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: reasonRendered, wantHooks: HookPhaseUpgrade,
+		},
+		{
+			name:  "a field set to false and removed by hand configures",
 			state: pstate("a", []ObjectState{withDesired(cm, member(edited(cm)))}),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: ".data.enabled changed or removed by someone else"},
-		{name: "a dry run decides what the ownership check cannot",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: ".data.enabled changed or removed by someone else",
+		},
+		{
+			name:  "a dry run decides what the ownership check cannot",
 			state: pstate("a", []ObjectState{withDesired(cm, ObjectState{Live: edited(cm), Member: true, DryRun: edited(cm)})}),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged}, reason: reasonDryRunNoop},
-		{name: "a live copy without the applied hash configures",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged}, reason: reasonDryRunNoop,
+		},
+		{
+			name:  "a live copy without the applied hash configures",
 			state: pstate("a", []ObjectState{withDesired(cm, member(applied(pobj("ConfigMap", "ns", "cm", ""))))}),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: reasonNoHash},
-		{name: "an object that exists outside the inventory is adopted",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: reasonNoHash,
+		},
+		{
+			name:  "an object that exists outside the inventory is adopted",
 			state: pstate("a", []ObjectState{{Desired: cm, Live: applied(cm), Owner: `field manager "kubectl"`}}),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbAdopt}, reason: reasonAdopt + ` (held by field manager "kubectl")`},
-		{name: "a kind whose CRD is rendered is created once the CRD is",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbAdopt}, reason: reasonAdopt + ` (held by field manager "kubectl")`,
+		},
+		{
+			name:  "a kind whose CRD is rendered is created once the CRD is",
 			state: pstate("a", []ObjectState{{Desired: widget, Unserved: true}, {Desired: crdFor("example.com", "Widget")}}),
-			want:  map[string]Verb{"Widget/ns/w": VerbCreate, "CustomResourceDefinition/widgets.example.com": VerbCreate}, reason: reasonCRDMissing},
-		{name: "a kind nobody serves or renders is an error",
+			want:  map[string]Verb{"Widget/ns/w": VerbCreate, "CustomResourceDefinition/widgets.example.com": VerbCreate}, reason: reasonCRDMissing,
+		},
+		{
+			name:    "a kind nobody serves or renders is an error",
 			state:   pstate("a", []ObjectState{{Desired: widget, Unserved: true}}),
-			wantErr: "does not serve kind Widget.example.com"},
-		{name: "an object in a missing namespace nobody creates is an error",
+			wantErr: "does not serve kind Widget.example.com",
+		},
+		{
+			name: "an object in a missing namespace nobody creates is an error",
 			state: pstate("a", []ObjectState{{Desired: pobj("ConfigMap", "elsewhere", "cm", "h1")}},
 				func(s *AddonState) { s.Namespaces["elsewhere"] = NamespaceState{} }),
-			wantErr: `namespace "elsewhere" does not exist and this sync does not create it`},
-		{name: "an object in the missing add-on namespace is created after it",
+			wantErr: `namespace "elsewhere" does not exist and this sync does not create it`,
+		},
+		{
+			name:  "an object in the missing add-on namespace is created after it",
 			state: pstate("a", []ObjectState{{Desired: cm}}, func(s *AddonState) { s.Namespaces["ns"] = NamespaceState{} }),
-			want:  map[string]Verb{"ConfigMap/ns/cm": VerbCreate}, reason: `namespace "ns" created by this sync`},
-		{name: "a terminating add-on namespace is an error",
+			want:  map[string]Verb{"ConfigMap/ns/cm": VerbCreate}, reason: `namespace "ns" created by this sync`,
+		},
+		{
+			name:    "a terminating add-on namespace is an error",
 			state:   pstate("a", []ObjectState{{Desired: cm}}, func(s *AddonState) { s.Namespaces["ns"] = NamespaceState{Terminating: true} }),
-			wantErr: `namespace "ns": terminating`},
-		{name: "an immutable field change recreates when the add-on allows it",
+			wantErr: `namespace "ns": terminating`,
+		},
+		{
+			name: "an immutable field change recreates when the add-on allows it",
 			state: pstate("a", []ObjectState{withDesired(cm2, ObjectState{Live: applied(cm), Member: true, DryRunErr: &ImmutableFieldError{Fields: []string{"spec.selector"}}})},
 				func(s *AddonState) { s.Addon.Spec.Sync.Recreate = true; s.Digest = "d2" }),
-			want: map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: "recreated: immutable spec.selector changed", wantHooks: HookPhaseUpgrade},
-		{name: "an immutable field change is an error otherwise",
+			want: map[string]Verb{"ConfigMap/ns/cm": VerbConfigure}, reason: "recreated: immutable spec.selector changed", wantHooks: HookPhaseUpgrade,
+		},
+		{
+			name:    "an immutable field change is an error otherwise",
 			state:   pstate("a", []ObjectState{withDesired(cm2, ObjectState{Live: applied(cm), Member: true, DryRunErr: &ImmutableFieldError{Subject: "ConfigMap/ns/cm", Fields: []string{"spec.selector"}}})}),
-			wantErr: "immutable field spec.selector changed"},
+			wantErr: "immutable field spec.selector changed",
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := Decide(PlanInput{Cluster: "c", Addons: []AddonState{tt.state}, Options: planOpts()})
@@ -262,17 +292,27 @@ func TestDecidePrune(t *testing.T) {
 		want        map[string]Verb
 		wantRefused bool
 	}{
-		{name: "a member the render lacks is pruned", state: pstate("a", up, gone("old")), opts: half,
-			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "ConfigMap/ns/old": VerbPrune}},
-		{name: "Namespaces and keep-annotated members are kept", state: pstate("a", up, gone("ns", "kept")), opts: planOpts(),
-			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "Namespace/ns": VerbKeep, "ConfigMap/ns/kept": VerbKeep}},
-		{name: "a prune over the share limit is refused", state: pstate("a", up, gone("o1", "o2")), opts: planOpts(),
+		{
+			name: "a member the render lacks is pruned", state: pstate("a", up, gone("old")), opts: half,
+			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "ConfigMap/ns/old": VerbPrune},
+		},
+		{
+			name: "Namespaces and keep-annotated members are kept", state: pstate("a", up, gone("ns", "kept")), opts: planOpts(),
+			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "Namespace/ns": VerbKeep, "ConfigMap/ns/kept": VerbKeep},
+		},
+		{
+			name: "a prune over the share limit is refused", state: pstate("a", up, gone("o1", "o2")), opts: planOpts(),
 			want:        map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "ConfigMap/ns/o1": VerbPrune, "ConfigMap/ns/o2": VerbPrune},
-			wantRefused: true},
-		{name: "--max-prune -1 lifts the limit", state: pstate("a", up, gone("o1", "o2")), opts: PlanOptions{Prune: true, MaxPrune: -1, FieldManager: "addonsync"},
-			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "ConfigMap/ns/o1": VerbPrune, "ConfigMap/ns/o2": VerbPrune}},
-		{name: "prune off plans no prune", state: pstate("a", up, gone("old")), opts: PlanOptions{FieldManager: "addonsync"},
-			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged}},
+			wantRefused: true,
+		},
+		{
+			name: "--max-prune -1 lifts the limit", state: pstate("a", up, gone("o1", "o2")), opts: PlanOptions{Prune: true, MaxPrune: -1, FieldManager: "addonsync"},
+			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged, "ConfigMap/ns/o1": VerbPrune, "ConfigMap/ns/o2": VerbPrune},
+		},
+		{
+			name: "prune off plans no prune", state: pstate("a", up, gone("old")), opts: PlanOptions{FieldManager: "addonsync"},
+			want: map[string]Verb{"ConfigMap/ns/cm": VerbUnchanged},
+		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ap := Decide(PlanInput{Addons: []AddonState{tt.state}, Options: tt.opts}).Addons[0]
@@ -297,7 +337,8 @@ func TestDecideRemovedAndRenamed(t *testing.T) {
 	}}
 	rec := &ReleaseRecord{Installed: true, Hooks: "Job.batch/ns/migrate", Namespace: "ns"}
 	t.Run("a renamed add-on adopts what the old name held; the rest is pruned", func(t *testing.T) {
-		p := Decide(PlanInput{Options: planOpts(),
+		p := Decide(PlanInput{
+			Options: planOpts(),
 			Addons:  []AddonState{pstate("web2", []ObjectState{{Desired: cm, Live: applied(cm), Owner: "ApplySet x"}}, func(s *AddonState) { s.Record = nil })},
 			Removed: []RemovedState{{Inventory: old, Record: rec}},
 		})
