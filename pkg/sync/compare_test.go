@@ -22,7 +22,7 @@ func withManaged(live map[string]any, manager string, op metav1.ManagedFieldsOpe
 func TestOwnsDesired(t *testing.T) {
 	desired := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "d", "namespace": "n", "labels": map[string]any{"app": "d"}, "creationTimestamp": nil},
+		"metadata": map[string]any{"name": "d", "namespace": "n", "labels": map[string]any{"app": "d", "tier": "dns"}, "creationTimestamp": nil},
 		"spec": map[string]any{
 			"replicas": int64(0),
 			"paused":   false,
@@ -31,16 +31,18 @@ func TestOwnsDesired(t *testing.T) {
 				"containers": []any{map[string]any{
 					"name": "c", "args": []any{"--a"}, "env": []any{},
 					"ports":           []any{map[string]any{"containerPort": int64(53)}},
-					"securityContext": map[string]any{"allowPrivilegeEscalation": false},
+					"securityContext": map[string]any{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true},
 				}},
 			}},
 		},
 		"status": map[string]any{"replicas": int64(1)},
 	}}
-	const full = `{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
+	// As the API server writes it: a node lives while it holds a member, so a field removed
+	// leaves its parent only when a sibling remains.
+	const full = `{"f:metadata":{"f:labels":{"f:app":{},"f:tier":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
 		`"f:automountServiceAccountToken":{},"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:name":{},"f:args":{},"f:env":{},` +
 		`"f:ports":{"k:{\"containerPort\":53,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{}}},` +
-		`"f:securityContext":{"f:allowPrivilegeEscalation":{}}}}}}}}`
+		`"f:securityContext":{"f:allowPrivilegeEscalation":{},"f:readOnlyRootFilesystem":{}}}}}}}}`
 	for _, tt := range []struct {
 		name     string
 		manager  string
@@ -54,7 +56,7 @@ func TestOwnsDesired(t *testing.T) {
 		{name: "an Update entry is not the applied set", manager: "addonsync", op: metav1.ManagedFieldsOperationUpdate, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
 		{
 			name: "false removed by hand", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: strings.Replace(full, `"f:allowPrivilegeEscalation":{}`, ``, 1),
+			fieldsV1: strings.Replace(full, `"f:allowPrivilegeEscalation":{},`, ``, 1),
 			wantPath: ".spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
 		},
 		{
@@ -72,7 +74,7 @@ func TestOwnsDesired(t *testing.T) {
 		},
 		{
 			name: "label changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: strings.Replace(full, `"f:labels":{"f:app":{}}`, `"f:labels":{}`, 1), wantPath: ".metadata.labels.app",
+			fieldsV1: strings.Replace(full, `"f:app":{},`, ``, 1), wantPath: ".metadata.labels.app",
 		},
 		{
 			name: "container renamed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
@@ -80,7 +82,7 @@ func TestOwnsDesired(t *testing.T) {
 		},
 		{
 			name: "atomic list owned whole", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
-			fieldsV1: `{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
+			fieldsV1: `{"f:metadata":{"f:labels":{"f:app":{},"f:tier":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
 				`"f:automountServiceAccountToken":{},"f:containers":{}}}}}`, want: true,
 		},
 	} {

@@ -20,7 +20,7 @@ import (
 // desired one and whose entry still covers the desired fields holds every value addonsync
 // set, including false, 0, "", [] and {}. Field paths follow fieldsV1: "f:<name>" for
 // fields, "k:<keys>" for elements of associative lists, "v:<value>" for sets, "i:<index>";
-// a list the entry holds without children is atomic and owned whole.
+// a list, map or struct the entry holds without children is atomic and owned whole.
 func ownsDesired(desired, live *unstructured.Unstructured, manager string) (string, bool) {
 	set := managedSet(live.GetManagedFields(), manager)
 	if set == nil {
@@ -86,7 +86,12 @@ func coversValue(v any, parent map[string]any, key, path string) (string, bool) 
 	return "", true
 }
 
+// coversMap checks a map or struct: one the entry holds without children is atomic (a
+// label selector, a roleRef) and owned whole.
 func coversMap(want, node map[string]any, path string) (string, bool) {
+	if len(withoutKeys(node, ".")) == 0 {
+		return "", true
+	}
 	for _, k := range sortedKeys(want) {
 		if p, ok := coversValue(want[k], node, "f:"+k, path+"."+k); !ok {
 			return p, false
