@@ -19,7 +19,8 @@ func TestDiffAndSyncAgree(t *testing.T) {
 	testenv.Require(t, env)
 	ctx := t.Context()
 	ns := env.Namespace(t)
-	m := newTestManager(t, ns, nil)
+	var m *Manager
+	fresh := func(t *testing.T, name string) { m = newTestManager(t, ns+"-"+name, nil) }
 	cms := fixture(t, "configmaps", map[string]string{"NS": ns})
 	one := func(a render.Addon) *render.Cluster { return &render.Cluster{Name: "test", Addons: []render.Addon{a}} }
 	mustSync := func(t *testing.T, c *render.Cluster) *Result {
@@ -32,6 +33,7 @@ func TestDiffAndSyncAgree(t *testing.T) {
 	}
 
 	t.Run("a renamed add-on adopts its objects and prunes none, in diff and sync", func(t *testing.T) {
+		fresh(t, "rename")
 		objs := clone(cms[:6])
 		mustSync(t, one(addon("web", ns, objs)))
 		renamed := one(addon("web2", ns, clone(objs)))
@@ -61,6 +63,7 @@ func TestDiffAndSyncAgree(t *testing.T) {
 	})
 
 	t.Run("an object in a namespace nobody creates fails diff and sync alike", func(t *testing.T) {
+		fresh(t, "lost")
 		lost := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lost, namespace: "+ns+"-nowhere}\ndata: {k: v}\n")
 		c := one(addon("lost", ns, []*unstructured.Unstructured{clone(cms[6:7])[0], lost}))
 		want := `namespace "` + ns + `-nowhere" does not exist and this sync does not create it`
@@ -76,6 +79,7 @@ func TestDiffAndSyncAgree(t *testing.T) {
 	})
 
 	t.Run("an object in the add-on namespace yet to be created is a create in diff and sync", func(t *testing.T) {
+		fresh(t, "fresh")
 		fresh := ns + "-fresh"
 		t.Cleanup(func() { _ = dyn(t).Resource(namespaceGVR).Delete(ctx, fresh, metav1.DeleteOptions{}) })
 		obj := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh, namespace: "+fresh+"}\ndata: {k: v}\n")
@@ -94,6 +98,7 @@ func TestDiffAndSyncAgree(t *testing.T) {
 	})
 
 	t.Run("a prune over the limit is refused by diff and sync alike", func(t *testing.T) {
+		fresh(t, "limit")
 		objs := clone(cms[6:10])
 		mustSync(t, one(addon("big", ns, objs)))
 		shrunk := one(addon("big", ns, clone(objs[:1])))
@@ -114,6 +119,7 @@ func TestDiffAndSyncAgree(t *testing.T) {
 	})
 
 	t.Run("an object made by hand reads adopted, not created", func(t *testing.T) {
+		fresh(t, "hand")
 		obj := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: by-hand, namespace: "+ns+"}\ndata: {k: v}\n")
 		if _, err := objectClient(t, m, obj).Create(ctx, obj, metav1.CreateOptions{FieldManager: "kubectl-create"}); err != nil {
 			t.Fatal(err)
