@@ -141,3 +141,27 @@ func TestDiffAndSyncAgree(t *testing.T) {
 		}
 	})
 }
+
+func TestClusterScopedObjectsHaveNoNamespace(t *testing.T) {
+	testenv.Require(t, env)
+	ns := env.Namespace(t)
+	m := newTestManager(t, ns, nil)
+	// Charts template .Release.Namespace into cluster-scoped objects too.
+	cr := mustObject(t, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "+ns+"-view, namespace: "+ns+"}\nrules: []\n")
+	c := &render.Cluster{Name: "test", Addons: []render.Addon{addon("rbac", ns, []*unstructured.Unstructured{cr})}}
+	want := "ClusterRole/" + ns + "-view"
+	res, err := m.Diff(t.Context(), c, DefaultDiffOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := diffSubjects(res.Addons[0].Create); !cmp.Equal(got, []string{want}) {
+		t.Errorf("diff creates %v, want %s", got, want)
+	}
+	sr, err := m.Sync(t.Context(), c, syncOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sr.Addons[0].ChangeSet.Entries[0]; got.Subject != want || got.ID.Namespace != "" {
+		t.Errorf("sync entry %+v, want %s without a namespace", got, want)
+	}
+}
