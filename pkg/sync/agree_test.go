@@ -2,6 +2,7 @@ package sync
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,14 +35,18 @@ func TestDiffAndSyncAgree(t *testing.T) {
 
 	t.Run("a renamed add-on adopts its objects and prunes none, in diff and sync", func(t *testing.T) {
 		fresh(t, "rename")
-		objs := clone(cms[:6])
+		// Nine: more than listAllThreshold, so the renamed add-on finds them with one LIST.
+		var objs []*unstructured.Unstructured
+		for i := range 9 {
+			objs = append(objs, mustObject(t, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ren-%d, namespace: %s}\ndata: {k: v}\n", i, ns)))
+		}
 		mustSync(t, one(addon("web", ns, objs)))
 		renamed := one(addon("web2", ns, clone(objs)))
 		res, err := m.Diff(ctx, renamed, DefaultDiffOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Addons) != 2 || len(res.Addons[0].Adopt) != 6 || !res.Addons[1].Removed || len(res.Addons[1].Prune) != 0 {
+		if len(res.Addons) != 2 || len(res.Addons[0].Adopt) != 9 || !res.Addons[1].Removed || len(res.Addons[1].Prune) != 0 {
 			t.Fatalf("diff: %+v", res.Addons)
 		}
 		sr := mustSync(t, renamed)

@@ -38,7 +38,8 @@ const (
 
 // gather reads what the planner needs, and nothing more: per add-on the parent (with the
 // release record), one LIST per kind and namespace of the rendered and recorded kinds, a GET
-// per rendered object that is not a member (it may exist unlabelled), a GET per namespace no
+// per rendered object that is not a member (it may exist unlabelled; one unfiltered LIST
+// per kind and namespace where many are not), a GET per namespace no
 // object was found in, and the dry-run applies the policy asks for. A no-op sync of an
 // unchanged cluster therefore reads the parents and lists, and writes nothing.
 func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*render.Addon, po PlanOptions, o gatherOptions) (*PlanInput, error) {
@@ -167,33 +168,80 @@ func (m *Manager) listAddon(ctx context.Context, id string, objs []*unstructured
 	return out, nil
 }
 
-// readNonMembers reads, by name, the rendered objects that are not members: they may exist,
-// made by hand, by Helm or by another add-on.
+// listAllThreshold is how many non-members of one kind and namespace are read with one
+// unfiltered LIST instead of a GET each (a first sync of a large add-on).
+const listAllThreshold = 8
+
+// readNonMembers reads the rendered objects that are not members: they may exist, made by
+// hand, by Helm or by another add-on. Per kind and namespace a few are read by name, many
+// with one LIST.
 func (m *Manager) readNonMembers(ctx context.Context, objs []ObjectState) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.opts.Concurrency)
+	groups := map[listKey][]*ObjectState{}
+	var keys []listKey
 	for i := range objs {
 		os := &objs[i]
 		if os.Member || os.Unserved {
 			continue
 		}
-		g.Go(func() error {
-			ri, err := m.resourceFor(os.Desired)
-			if err != nil {
-				return fmt.Errorf("%s: %w", IDOf(os.Desired), err)
-			}
-			live, err := ri.Get(gctx, os.Desired.GetName(), metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("%s: read failed: %w", IDOf(os.Desired), err)
-			}
-			os.Live, os.Owner = live, ownerOf(live)
-			return nil
-		})
+		k := listKey{gvk: os.Desired.GroupVersionKind(), namespace: os.Desired.GetNamespace()}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], os)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(m.opts.Concurrency)
+	for _, k := range keys {
+		if len(groups[k]) >= listAllThreshold {
+			g.Go(func() error { return m.listNonMembers(gctx, k, groups[k]) })
+			continue
+		}
+		for _, os := range groups[k] {
+			g.Go(func() error { return m.getNonMember(gctx, os) })
+		}
 	}
 	return g.Wait()
+}
+
+func (m *Manager) getNonMember(ctx context.Context, os *ObjectState) error {
+	ri, err := m.resourceFor(os.Desired)
+	if err != nil {
+		return fmt.Errorf("%s: %w", IDOf(os.Desired), err)
+	}
+	live, err := ri.Get(ctx, os.Desired.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: read failed: %w", IDOf(os.Desired), err)
+	}
+	os.Live, os.Owner = live, ownerOf(live)
+	return nil
+}
+
+// listNonMembers lists one kind in one namespace without a selector and picks the objects.
+func (m *Manager) listNonMembers(ctx context.Context, k listKey, objs []*ObjectState) error {
+	ri, err := m.resourceFor(objs[0].Desired)
+	if err != nil {
+		return fmt.Errorf("%s: %w", IDOf(objs[0].Desired), err)
+	}
+	list, err := ri.List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list %s in %q: %w", k.gvk.Kind, k.namespace, err)
+	}
+	byName := make(map[string]*unstructured.Unstructured, len(list.Items))
+	for i := range list.Items {
+		byName[list.Items[i].GetName()] = &list.Items[i]
+	}
+	for _, os := range objs {
+		if live := byName[os.Desired.GetName()]; live != nil {
+			os.Live, os.Owner = live, ownerOf(live)
+		}
+	}
+	return nil
 }
 
 // ownerOf says who holds an object that is not a member of the add-on.

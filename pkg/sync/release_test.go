@@ -72,7 +72,9 @@ func TestHelmReleaseSemantics(t *testing.T) {
 		return m.Sync(ctx, c, syncOpts())
 	}
 	ran := func() []string { return append(jc.order(), jcIng.order()...) }
-	certsRan := func() []string { return slices.DeleteFunc(jc.order(), func(s string) bool { return !strings.HasPrefix(s, "certs-") }) }
+	certsRan := func() []string {
+		return slices.DeleteFunc(jc.order(), func(s string) bool { return !strings.HasPrefix(s, "certs-") })
+	}
 	gvrs := []schema.GroupVersionResource{configMapGVR, jobsGVR}
 	nss := []string{ns, ingNS, ns + "-inv"}
 
