@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/addonsync/addonsync/pkg/render"
 )
@@ -74,7 +75,7 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 			od := ObjectDiff{Subject: s.ID.String(), Group: s.ID.Group, Kind: s.ID.Kind, Namespace: s.ID.Namespace, Name: s.ID.Name}
 			switch {
 			case s.Verb == VerbKeep:
-				od.Note = s.Reason
+				od.Note = strings.TrimPrefix(s.Reason, "kept: ")
 				ad.Keep = append(ad.Keep, od)
 			case ap.PruneRefused != nil:
 				od.Note = "refused"
