@@ -14,7 +14,7 @@ func withManaged(live map[string]any, manager string, op metav1.ManagedFieldsOpe
 	u := &unstructured.Unstructured{Object: live}
 	u.SetManagedFields([]metav1.ManagedFieldsEntry{{
 		Manager: manager, Operation: op, APIVersion: "apps/v1", FieldsType: "FieldsV1",
-		FieldsV1: &metav1.FieldsV1{Raw: []byte(fieldsV1)},
+		FieldsV1: metav1.NewFieldsV1(fieldsV1),
 	}})
 	return u
 }

@@ -60,7 +60,7 @@ func managedSet(mfs []metav1.ManagedFieldsEntry, manager string) map[string]any 
 			continue
 		}
 		var set map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &set); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &set); err != nil {
 			return nil
 		}
 		return set

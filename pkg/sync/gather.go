@@ -351,6 +351,7 @@ func (m *Manager) wantsDryRun(st *AddonState, os *ObjectState, policy dryRunPoli
 		}
 		verb, _ := objectVerdict(*os, m.opts.FieldManager)
 		return verb != VerbUnchanged
+	case dryRunUndecided:
 	}
 	return needsDryRun(*os, m.opts.FieldManager)
 }

@@ -223,7 +223,6 @@ type addonRun struct {
 	// live holds the live copies of the objects, keyed by ID.
 	live map[ObjectID]*unstructured.Unstructured
 
-	mu      gosync.Mutex
 	changes ChangeSet
 }
 

@@ -51,7 +51,7 @@ func applied(desired *unstructured.Unstructured) *unstructured.Unstructured {
 	set = withoutKeys(set, "metadata")
 	set["metadata"] = md
 	raw, _ := json.Marshal(fieldsOf(set))
-	live.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "addonsync", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: &metav1.FieldsV1{Raw: raw}}})
+	live.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "addonsync", Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(string(raw))}})
 	live.SetResourceVersion("1")
 	return live
 }
