@@ -157,6 +157,15 @@ func progressPrinter(w io.Writer, dryRun bool) func(sync.Event) {
 				fmt.Fprintf(w, "%s: failed after %s: %v\n", e.Addon, e.Result.Duration.Round(time.Millisecond), e.Result.Err)
 				return
 			}
+			if dryRun { // the plan: what each write would be, and why
+				for _, en := range e.Result.ChangeSet.Entries {
+					if en.Action != sync.ActionUnchanged {
+						fmt.Fprintf(w, "%s: would be %s\n", e.Addon, en)
+					}
+				}
+				fmt.Fprintf(w, "%s: %s\n", e.Addon, e.Result.ChangeSet)
+				return
+			}
 			fmt.Fprintf(w, "%s: %s in %s\n", e.Addon, e.Result.ChangeSet, e.Result.Duration.Round(time.Millisecond))
 		case sync.EventPrune:
 			fmt.Fprintf(w, "%s: %s\n", e.Addon, e.Entry)

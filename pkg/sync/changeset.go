@@ -66,7 +66,8 @@ type ChangeSetEntry struct {
 	Addon string `json:"addon"`
 	// Action taken.
 	Action Action `json:"action"`
-	// Message explains a skip, a failure or a kept object.
+	// Message explains a skip, a failure, a kept or adopted object, or why an object is
+	// configured (e.g. ".spec.replicas changed or removed by someone else").
 	Message string `json:"message,omitempty"`
 }
 

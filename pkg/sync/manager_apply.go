@@ -258,7 +258,7 @@ func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructure
 		a = ActionUnchanged
 	}
 	msg := ""
-	if st.Verb == VerbAdopt {
+	if a != ActionUnchanged && (st.Verb == VerbAdopt || st.Verb == VerbConfigure) {
 		msg = st.Reason
 	}
 	return newEntry(r.addon.Name, id, a, msg), nil

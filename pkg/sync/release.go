@@ -97,7 +97,7 @@ func planResult(p *Plan, c *render.Cluster, o SyncOptions) *Result {
 func stepEntry(addon string, s ObjectStep) ChangeSetEntry {
 	msg := ""
 	switch s.Verb {
-	case VerbAdopt, VerbKeep:
+	case VerbAdopt, VerbKeep, VerbConfigure:
 		msg = s.Reason
 	}
 	return newEntry(addon, s.ID, s.Verb.action(), msg)
