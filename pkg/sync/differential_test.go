@@ -69,10 +69,14 @@ func handEdits(ns string) []handEdit {
 			patch: `[{"op":"remove","path":"/webhooks/0/reinvocationPolicy"}]`,
 		},
 		{name: "set replicas to 0", subject: dep, patchType: mp, want: "changed", patch: `{"spec":{"replicas":0}}`},
-		{name: "set a list to []", subject: dep, patchType: jp, want: "changed",
-			patch: `[{"op":"replace","path":"/spec/template/spec/containers/0/args","value":[]}]`},
-		{name: "set a map to {}", subject: "ConfigMap/" + ns + "/coredns", patchType: jp, want: "changed",
-			patch: `[{"op":"replace","path":"/metadata/annotations","value":{}}]`},
+		{
+			name: "set a list to []", subject: dep, patchType: jp, want: "changed",
+			patch: `[{"op":"replace","path":"/spec/template/spec/containers/0/args","value":[]}]`,
+		},
+		{
+			name: "set a map to {}", subject: "ConfigMap/" + ns + "/coredns", patchType: jp, want: "changed",
+			patch: `[{"op":"replace","path":"/metadata/annotations","value":{}}]`,
+		},
 		{name: "set a string to empty", subject: cm, patchType: mp, want: "changed", patch: `{"data":{"debug":""}}`},
 		{name: "set an empty string to a value", subject: cm, patchType: mp, want: "changed", patch: `{"data":{"empty":"x"}}`},
 		{name: "change false to true", subject: "Service/" + ns + "/coredns", patchType: mp, want: "changed", patch: `{"spec":{"publishNotReadyAddresses":true}}`},
