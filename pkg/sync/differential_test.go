@@ -146,7 +146,7 @@ func TestUpToDateMatchesServerDryRun(t *testing.T) {
 			os := in.Addons[0].Objects[i]
 			out[s.ID.String()] = s.Verb
 			os.DryRun = nil
-			v, _ := objectVerdict(os, m.opts.FieldManager)
+			v, _ := objectVerdict(&os, m.opts.FieldManager)
 			cheap[s.ID.String()] = v != VerbUnchanged
 		}
 		return out, cheap

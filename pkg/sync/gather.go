@@ -346,14 +346,14 @@ func (m *Manager) wantsDryRun(st *AddonState, os *ObjectState, policy dryRunPoli
 		if !os.Member {
 			return true
 		}
-		if needsDryRun(*os, m.opts.FieldManager) {
+		if needsDryRun(os, m.opts.FieldManager) {
 			return true
 		}
-		verb, _ := objectVerdict(*os, m.opts.FieldManager)
+		verb, _ := objectVerdict(os, m.opts.FieldManager)
 		return verb != VerbUnchanged
 	case dryRunUndecided:
 	}
-	return needsDryRun(*os, m.opts.FieldManager)
+	return needsDryRun(os, m.opts.FieldManager)
 }
 
 // gatherRemoved reads the add-ons whose parent is in the inventory namespace but which the

@@ -101,6 +101,25 @@ type ObjectState struct {
 	DryRun *unstructured.Unstructured
 	// DryRunErr is why the dry-run apply failed.
 	DryRunErr error
+
+	// owned caches ownsDesired(Desired, Live) for the gather step's field manager.
+	owned *ownership
+}
+
+// ownership is the result of ownsDesired.
+type ownership struct {
+	manager string
+	path    string
+	ok      bool
+}
+
+// owns returns ownsDesired(Desired, Live, manager), computed once per state.
+func (os *ObjectState) owns(manager string) (string, bool) {
+	if os.owned == nil || os.owned.manager != manager {
+		path, ok := ownsDesired(os.Desired, os.Live, manager)
+		os.owned = &ownership{manager: manager, path: path, ok: ok}
+	}
+	return os.owned.path, os.owned.ok
 }
 
 // NamespaceState is what the gather step found for one namespace the add-on's objects use.

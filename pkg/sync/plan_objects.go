@@ -56,7 +56,7 @@ func decideObject(a *AddonState, os ObjectState, renderedBy map[ObjectID]string,
 		}
 		return step, nil
 	}
-	step.Verb, step.Reason = objectVerdict(os, manager)
+	step.Verb, step.Reason = objectVerdict(&os, manager)
 	return step, nil
 }
 
@@ -65,7 +65,7 @@ func decideObject(a *AddonState, os ObjectState, renderedBy map[ObjectID]string,
 // manager still owns every field the desired object sets (a field removed, changed or taken
 // over by anyone else leaves the manager's managedFields entry). When the ownership check
 // fails a dry-run apply, if the gather step made one, decides.
-func objectVerdict(os ObjectState, manager string) (Verb, string) {
+func objectVerdict(os *ObjectState, manager string) (Verb, string) {
 	want := os.Desired.GetAnnotations()[AnnotationAppliedHash]
 	got := os.Live.GetAnnotations()[AnnotationAppliedHash]
 	switch {
@@ -74,7 +74,7 @@ func objectVerdict(os ObjectState, manager string) (Verb, string) {
 	case got != want:
 		return VerbConfigure, reasonRendered
 	}
-	path, owned := ownsDesired(os.Desired, os.Live, manager)
+	path, owned := os.owns(manager)
 	if owned {
 		return VerbUnchanged, reasonUpToDate
 	}
@@ -87,13 +87,13 @@ func objectVerdict(os ObjectState, manager string) (Verb, string) {
 // needsDryRun reports whether the cheap check cannot decide a member: its hash is current
 // but the field manager does not own every field (e.g. the server drops a field it does
 // not know, so the manager never owns it).
-func needsDryRun(os ObjectState, manager string) bool {
+func needsDryRun(os *ObjectState, manager string) bool {
 	if os.Live == nil || !os.Member || os.Unserved {
 		return false
 	}
 	if os.Live.GetAnnotations()[AnnotationAppliedHash] != os.Desired.GetAnnotations()[AnnotationAppliedHash] {
 		return false
 	}
-	_, owned := ownsDesired(os.Desired, os.Live, manager)
+	_, owned := os.owns(manager)
 	return !owned
 }
