@@ -30,7 +30,8 @@ it is rendered from (its release branch, or main when that branch does not exist
 and its add-ons, in the order sync applies them.`,
 		Example: `  addonsync clusters
 
-  # add-on names and how each cluster is reached
+  # add-on names, how each cluster is reached, and the add-ons that run as Helm
+  # releases today (reads each cluster)
   addonsync clusters -o wide
 
   # as seen on a release branch
@@ -70,8 +71,8 @@ type clusterRow struct {
 	Addons              []string `json:"addons"`
 }
 
-// Run lists the clusters.
-func (o *clustersOptions) Run(_ context.Context) error {
+// Run lists the clusters; with -o wide also the add-ons that run as Helm releases today.
+func (o *clustersOptions) Run(ctx context.Context) error {
 	cfg, err := loadConfig(o.g)
 	if err != nil {
 		return err
@@ -83,7 +84,10 @@ func (o *clustersOptions) Run(_ context.Context) error {
 	if o.Output == "json" {
 		return encodeJSONIndent(o.g.Out, rows)
 	}
-	return printClusters(o.g.Out, rows, gitRepo, o.Output == "wide")
+	if err := printClusters(o.g.Out, rows, gitRepo, o.Output == "wide"); err != nil || o.Output != "wide" {
+		return err
+	}
+	return printHelmReleases(o.g.Out, helmReleaseRows(ctx, o.g, cfg, rows))
 }
 
 // clusterRows describes every cluster; gitRepo is false when dir is not a git repository
