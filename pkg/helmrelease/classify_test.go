@@ -1,6 +1,7 @@
 package helmrelease
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -121,6 +122,57 @@ func TestNewPlan(t *testing.T) {
 	t.Run("no release, no plan", func(t *testing.T) {
 		if diff := cmp.Diff(Plan{}, NewPlan(nil, []ObjectID{svc}, config.PrunePolicy{}, true)); diff != "" {
 			t.Errorf("plan (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestDecide(t *testing.T) {
+	objs, err := parseManifest(testMapper(), manifest, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := &Release{Name: "web", Namespace: "web", Revision: 3, Status: "deployed", Chart: "web", manifest: objs}
+	for _, o := range objs {
+		rel.Objects = append(rel.Objects, IDOf(o))
+	}
+	o := AdoptOptions{Chart: "web"}
+	t.Run("no release", func(t *testing.T) {
+		if a, err := Decide("web", nil, objs, o); a != nil || err != nil {
+			t.Errorf("Decide = %v, %v", a, err)
+		}
+	})
+	t.Run("the release's own manifest: installed, no upgrade hooks", func(t *testing.T) {
+		a, err := Decide("web", rel, objs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Installed || a.UpgradeHooks || len(a.Plan.Adopted) != len(objs) || len(a.Plan.Leftovers) != 0 {
+			t.Errorf("adoption = %+v", a)
+		}
+	})
+	t.Run("a render with an object less: upgrade hooks, one leftover", func(t *testing.T) {
+		a, err := Decide("web", rel, objs[1:], o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Installed || !a.UpgradeHooks || len(a.Plan.Leftovers) != 1 || a.Plan.Leftovers[0].ID != IDOf(objs[0]) {
+			t.Errorf("adoption = %+v", a)
+		}
+	})
+	t.Run("a failed release is refused", func(t *testing.T) {
+		failed := *rel
+		failed.Status = "failed"
+		var ae *AdoptionError
+		if a, err := Decide("web", &failed, objs, o); a != nil || !errors.As(err, &ae) {
+			t.Errorf("Decide = %v, %v", a, err)
+		}
+	})
+	t.Run("uninstalled with --keep-history: retired, but installed afresh", func(t *testing.T) {
+		gone := *rel
+		gone.Status = "uninstalled"
+		a, err := Decide("web", &gone, objs, o)
+		if err != nil || a == nil || a.Installed || a.UpgradeHooks || len(a.Plan.Adopted) != 0 {
+			t.Errorf("Decide = %+v, %v", a, err)
 		}
 	})
 }
