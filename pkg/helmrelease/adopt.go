@@ -2,13 +2,14 @@ package helmrelease
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
-// AdoptOptions are the inputs of Decide besides the release and the render.
+// AdoptOptions are the inputs of PlanAdoption besides the release and the render.
 type AdoptOptions struct {
 	// Chart is the add-on's chart name ("" for a chart-less add-on: any chart matches).
 	Chart string
@@ -37,11 +38,11 @@ type Adoption struct {
 	UpgradeHooks bool
 }
 
-// Decide checks rel with Check and, when it can be adopted, returns the Adoption for the
+// PlanAdoption checks rel with Check and, when it can be adopted, returns the Adoption for the
 // add-on addon rendered as rendered (its non-hook objects, namespaces filled in). It
 // returns nil and no error when there is no release, and the *AdoptionError of Check when
 // the release must not be adopted.
-func Decide(addon string, rel *Release, rendered []*unstructured.Unstructured, o AdoptOptions) (*Adoption, error) {
+func PlanAdoption(addon string, rel *Release, rendered []*unstructured.Unstructured, o AdoptOptions) (*Adoption, error) {
 	if rel == nil {
 		return nil, nil
 	}
@@ -63,4 +64,22 @@ func Decide(addon string, rel *Release, rendered []*unstructured.Unstructured, o
 	}
 	a.UpgradeHooks = differs
 	return a, nil
+}
+
+// Retirable reports whether the release may be retired after a clean sync, and if not why:
+// not while an object left by the Helm release is kept (retiring would leave it owned by
+// nobody, the very thing taking over is meant to end), unless Helm itself would keep it on
+// uninstall (helm.sh/resource-policy: keep).
+func (a *Adoption) Retirable() (bool, string) {
+	var kept []string
+	for _, l := range a.Plan.Leftovers {
+		if !l.Prune && l.Reason != ReasonLeftoverResourceKeep {
+			kept = append(kept, l.ID.String())
+		}
+	}
+	if len(kept) == 0 {
+		return true, ""
+	}
+	return false, fmt.Sprintf("%s not retired: %d object(s) left by the Helm release are kept (%s); add them to the render, delete them, or sync with --prune-helm-leftovers",
+		a.Release.Summary(), len(kept), strings.Join(kept, ", "))
 }

@@ -126,7 +126,7 @@ func TestNewPlan(t *testing.T) {
 	})
 }
 
-func TestDecide(t *testing.T) {
+func TestPlanAdoption(t *testing.T) {
 	objs, err := parseManifest(testMapper(), manifest, "web")
 	if err != nil {
 		t.Fatal(err)
@@ -137,12 +137,12 @@ func TestDecide(t *testing.T) {
 	}
 	o := AdoptOptions{Chart: "web"}
 	t.Run("no release", func(t *testing.T) {
-		if a, err := Decide("web", nil, objs, o); a != nil || err != nil {
-			t.Errorf("Decide = %v, %v", a, err)
+		if a, err := PlanAdoption("web", nil, objs, o); a != nil || err != nil {
+			t.Errorf("PlanAdoption = %v, %v", a, err)
 		}
 	})
 	t.Run("the release's own manifest: installed, no upgrade hooks", func(t *testing.T) {
-		a, err := Decide("web", rel, objs, o)
+		a, err := PlanAdoption("web", rel, objs, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestDecide(t *testing.T) {
 		}
 	})
 	t.Run("a render with an object less: upgrade hooks, one leftover", func(t *testing.T) {
-		a, err := Decide("web", rel, objs[1:], o)
+		a, err := PlanAdoption("web", rel, objs[1:], o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,16 +163,44 @@ func TestDecide(t *testing.T) {
 		failed := *rel
 		failed.Status = "failed"
 		var ae *AdoptionError
-		if a, err := Decide("web", &failed, objs, o); a != nil || !errors.As(err, &ae) {
-			t.Errorf("Decide = %v, %v", a, err)
+		if a, err := PlanAdoption("web", &failed, objs, o); a != nil || !errors.As(err, &ae) {
+			t.Errorf("PlanAdoption = %v, %v", a, err)
 		}
 	})
 	t.Run("uninstalled with --keep-history: retired, but installed afresh", func(t *testing.T) {
 		gone := *rel
 		gone.Status = "uninstalled"
-		a, err := Decide("web", &gone, objs, o)
+		a, err := PlanAdoption("web", &gone, objs, o)
 		if err != nil || a == nil || a.Installed || a.UpgradeHooks || len(a.Plan.Adopted) != 0 {
-			t.Errorf("Decide = %+v, %v", a, err)
+			t.Errorf("PlanAdoption = %+v, %v", a, err)
 		}
 	})
+}
+
+func TestRetirable(t *testing.T) {
+	rel := &Release{Name: "web", Revision: 7, ChartVersion: "4.14.5"}
+	cm := id("ConfigMap", "web", "cfg")
+	cases := []struct {
+		name      string
+		leftovers []Leftover
+		want      bool
+		wantWhy   string
+	}{
+		{name: "no leftovers", want: true},
+		{name: "leftovers pruned", leftovers: []Leftover{{ID: cm, Prune: true, Reason: ReasonLeftoverPruned}}, want: true},
+		{name: "leftovers Helm keeps too", leftovers: []Leftover{{ID: cm, Reason: ReasonLeftoverResourceKeep}}, want: true},
+		{
+			name: "a kept leftover blocks it", leftovers: []Leftover{{ID: cm, Reason: ReasonLeftoverNoFlag}},
+			wantWhy: "Helm release web rev 7, chart 4.14.5 not retired: 1 object(s) left by the Helm release are kept (ConfigMap/web/cfg); add them to the render, delete them, or sync with --prune-helm-leftovers",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &Adoption{Release: rel, Installed: true, Plan: Plan{Leftovers: tc.leftovers}}
+			ok, why := a.Retirable()
+			if ok != tc.want || why != tc.wantWhy {
+				t.Errorf("Retirable = %v, %q; want %v, %q", ok, why, tc.want, tc.wantWhy)
+			}
+		})
+	}
 }

@@ -17,7 +17,7 @@
 //     (manager "helm") to addonsync's server-side apply manager, in place, before the apply.
 //   - [Release.Installed], [Release.HasHook] and [Release.RenderDiffers] tell the hook planner
 //     that an adopted add-on is installed (no install hooks) and whether its upgrade hooks run.
-//   - [Decide] bundles the above for one add-on into an [Adoption]: the plan, whether the
+//   - [PlanAdoption] bundles the above for one add-on into an [Adoption]: the plan, whether the
 //     add-on counts as installed and whether its upgrade hooks run.
 //   - [Retire] deletes (or, with [RetireOptions.Keep], relabels) every revision's record once
 //     the whole cluster synced cleanly, so `helm list` no longer shows the release.
