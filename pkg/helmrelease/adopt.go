@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
 )
 
 // AdoptOptions are the inputs of PlanAdoption besides the release and the render.
@@ -20,6 +21,11 @@ type AdoptOptions struct {
 	// IgnoreLabels are the labels addonsync's render adds (render.LabelManagedBy and
 	// render.LabelAddon), left out when comparing the render with the release's manifest.
 	IgnoreLabels []string
+}
+
+// DefaultAdoptOptions ignore addonsync's render labels and prune no leftover.
+func DefaultAdoptOptions() AdoptOptions {
+	return AdoptOptions{IgnoreLabels: []string{render.LabelManagedBy, render.LabelAddon}}
 }
 
 // Adoption is the decision for one add-on whose Helm release addonsync takes over: pure

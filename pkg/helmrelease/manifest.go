@@ -86,12 +86,11 @@ func isNamespaced(mapper meta.RESTMapper, o *unstructured.Unstructured) (bool, e
 // RenderDiffers reports whether the rendered objects differ from the release's manifest:
 // other objects, or an object with other content. Labels in ignoreLabels (addonsync's own,
 // render.LabelManagedBy and render.LabelAddon) are left out of the comparison on both
-// sides, and so is metadata.namespace as Helm wrote it (both sides are resolved). When the
-// render differs, an adopted add-on's upgrade hooks run; when it does not, they do not.
+// sides; namespaces are resolved on both. Rendered CustomResourceDefinitions the manifest
+// lacks are left out too: Helm installs a chart's crds/ directory apart and never records it
+// in the manifest (nor upgrades it). When the render differs, an adopted add-on's upgrade
+// hooks run; when it does not, they do not.
 func (r *Release) RenderDiffers(rendered []*unstructured.Unstructured, ignoreLabels ...string) (bool, error) {
-	if len(rendered) != len(r.manifest) {
-		return true, nil
-	}
 	want := map[ObjectID][]byte{}
 	for _, o := range r.manifest {
 		b, err := canonical(o, ignoreLabels)
@@ -100,17 +99,23 @@ func (r *Release) RenderDiffers(rendered []*unstructured.Unstructured, ignoreLab
 		}
 		want[IDOf(o)] = b
 	}
+	matched := 0
 	for _, o := range rendered {
+		id := IDOf(o)
+		w, ok := want[id]
+		if !ok && id.Group == "apiextensions.k8s.io" && id.Kind == "CustomResourceDefinition" {
+			continue
+		}
 		b, err := canonical(o, ignoreLabels)
 		if err != nil {
-			return false, fmt.Errorf("%s: %w", IDOf(o), err)
+			return false, fmt.Errorf("%s: %w", id, err)
 		}
-		w, ok := want[IDOf(o)]
 		if !ok || string(w) != string(b) {
 			return true, nil
 		}
+		matched++
 	}
-	return false, nil
+	return matched != len(want), nil
 }
 
 // canonical returns the JSON of o without the ignored labels (and without an empty labels

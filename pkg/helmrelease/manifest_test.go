@@ -110,7 +110,10 @@ func TestRenderDiffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	rel := &Release{manifest: objs}
-	render := func(edit func([]*unstructured.Unstructured)) []*unstructured.Unstructured {
+	withCopyOf := func(i int) func([]*unstructured.Unstructured) []*unstructured.Unstructured {
+		return func(o []*unstructured.Unstructured) []*unstructured.Unstructured { return append(o, o[i].DeepCopy()) }
+	}
+	render := func(edit func([]*unstructured.Unstructured), grow ...func([]*unstructured.Unstructured) []*unstructured.Unstructured) []*unstructured.Unstructured {
 		var out []*unstructured.Unstructured
 		for _, o := range objs {
 			// Round-trip through YAML as a render would, and label as addonsync does.
@@ -127,6 +130,9 @@ func TestRenderDiffers(t *testing.T) {
 			l["addonsync.io/addon"] = "web"
 			c.SetLabels(l)
 			out = append(out, c)
+		}
+		for _, g := range grow {
+			out = g(out)
 		}
 		if edit != nil {
 			edit(out)
@@ -146,6 +152,8 @@ func TestRenderDiffers(t *testing.T) {
 		{"an object less", render(func([]*unstructured.Unstructured) {})[1:], true},
 		{"an object renamed", render(func(o []*unstructured.Unstructured) { o[0].SetName("cfg2") }), true},
 		{"another label", render(func(o []*unstructured.Unstructured) { o[0].SetLabels(map[string]string{"team": "x"}) }), true},
+		{"an object more", render(func(o []*unstructured.Unstructured) { o[0].SetName("cfg2") }, withCopyOf(0)), true},
+		{"a CRD of the chart's crds/ directory (never in the manifest)", append(render(nil), crd("gadgets.example.com")), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,4 +166,12 @@ func TestRenderDiffers(t *testing.T) {
 			}
 		})
 	}
+}
+
+func crd(name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("apiextensions.k8s.io/v1")
+	u.SetKind("CustomResourceDefinition")
+	u.SetName(name)
+	return u
 }
