@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/addonsync/addonsync/internal/testenv"
+	"github.com/addonsync/addonsync/pkg/helmrelease"
 )
 
 // TestClustersWideShowsHelmReleases writes release records as helm does (with Helm's own
@@ -69,4 +70,18 @@ func TestClustersWideShowsHelmReleases(t *testing.T) {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})
+}
+
+// TestExitCodeOfRefusedHelmRelease: a Helm release addonsync refuses to adopt is a cluster
+// state error (exit 3), also wrapped as the sync engine wraps it.
+func TestExitCodeOfRefusedHelmRelease(t *testing.T) {
+	err := helmrelease.Check("web", "web", &helmrelease.Release{Name: "web", Namespace: "web", Revision: 2, Status: release.StatusFailed})
+	if err == nil {
+		t.Fatal("Check accepted a failed release")
+	}
+	for _, e := range []error{err, fmt.Errorf("cluster %q: %w", "prod", err)} {
+		if got := ExitCode(e); got != ExitCluster {
+			t.Errorf("ExitCode(%v) = %d, want %d", e, got, ExitCluster)
+		}
+	}
 }
