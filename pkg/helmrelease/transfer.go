@@ -2,8 +2,10 @@ package helmrelease
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -127,4 +129,36 @@ func (t *Transferrer) Transfer(ctx context.Context, live *unstructured.Unstructu
 		return false, fmt.Errorf("%s: transfer field ownership from %v to %q: %w", id, t.o.From, t.o.To, err)
 	}
 	return patched, nil
+}
+
+// TransferAll transfers every object of live that o.From own fields of (OwnedBy), at most
+// limit at a time (limit <= 0: 8), and returns the IDs it patched, in live's order. Give it
+// the live objects the render has, adopted ones and the chart's crds/ CRDs alike (Helm
+// creates both, and keeps the CRDs out of the release manifest). On error it returns
+// what it patched so far and every failure, joined.
+func (t *Transferrer) TransferAll(ctx context.Context, live []*unstructured.Unstructured, limit int) ([]ObjectID, error) {
+	if limit <= 0 {
+		limit = 8
+	}
+	patched := make([]bool, len(live))
+	errs := make([]error, len(live))
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(limit)
+	for i, obj := range live {
+		if obj == nil || !OwnedBy(obj, t.o.From...) {
+			continue
+		}
+		eg.Go(func() error {
+			patched[i], errs[i] = t.Transfer(ctx, obj)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	var ids []ObjectID
+	for i, ok := range patched {
+		if ok {
+			ids = append(ids, IDOf(live[i]))
+		}
+	}
+	return ids, errors.Join(errs...)
 }

@@ -108,11 +108,17 @@ func TestTransferOnRealReleases(t *testing.T) {
 	}
 	c.count.take()
 	tr := NewTransferrer(c.dyn, c.mapper, DefaultTransferOptions())
+	var live []*unstructured.Unstructured
 	for _, id := range plan.Adopted {
-		patched, err := tr.Transfer(ctx, before[id])
-		if err != nil || !patched {
-			t.Fatalf("Transfer(%s) = %v, %v", id, patched, err)
-		}
+		live = append(live, before[id])
+	}
+	live = append(live, nil) // a rendered object that does not exist yet
+	patched, err := tr.TransferAll(ctx, live, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(plan.Adopted, patched); diff != "" {
+		t.Fatalf("TransferAll patched (-want +got):\n%s", diff)
 	}
 	c.apply(t, render)
 
