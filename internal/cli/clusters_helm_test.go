@@ -39,8 +39,10 @@ func TestClustersWideShowsHelmReleases(t *testing.T) {
 		}
 	}
 	// A release of no add-on of the cluster is not listed.
-	other := &release.Release{Name: "stray", Namespace: ns, Version: 1, Info: &release.Info{Status: release.StatusDeployed},
-		Chart: &chart.Chart{Metadata: &chart.Metadata{Name: "stray", Version: "1.0.0"}}}
+	other := &release.Release{
+		Name: "stray", Namespace: ns, Version: 1, Info: &release.Info{Status: release.StatusDeployed},
+		Chart: &chart.Chart{Metadata: &chart.Metadata{Name: "stray", Version: "1.0.0"}},
+	}
 	if err := d.Create("sh.helm.release.v1.stray.v1", other); err != nil {
 		t.Fatal(err)
 	}
