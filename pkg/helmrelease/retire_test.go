@@ -111,6 +111,31 @@ func TestRetire(t *testing.T) {
 		}
 	})
 
+	t.Run("the other driver and mode: configmap delete, secret keep", func(t *testing.T) {
+		ns := namespace(t)
+		mustHelm(t, DriverConfigMap, "install", "cm", chart, "-n", ns)
+		mustHelm(t, "", "install", "sec", chart, "-n", ns)
+		if _, err := Retire(ctx, c.kube, find(t, "cm", ns), RetireOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Retire(ctx, c.kube, find(t, "sec", ns), RetireOptions{Keep: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := append(helmList(t, ""), helmList(t, DriverConfigMap)...); len(got) != 0 {
+			t.Errorf("helm list -A -a after retire: %v", got)
+		}
+		if _, err := c.kube.CoreV1().ConfigMaps(ns).Get(ctx, recordName("cm", 1), metav1.GetOptions{}); err == nil {
+			t.Error("the configmap record was not deleted")
+		}
+		s, err := c.kube.CoreV1().Secrets(ns).Get(ctx, recordName("sec", 1), metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("kept secret record: %v", err)
+		}
+		if s.Labels[LabelRetired] != "true" || s.Labels[LabelOwner] != "" {
+			t.Errorf("kept secret record labels %v", s.Labels)
+		}
+	})
+
 	t.Run("a release upgraded since adoption is not retired", func(t *testing.T) {
 		ns := namespace(t)
 		mustHelm(t, "", "install", "web", chart, "-n", ns)
