@@ -1,18 +1,14 @@
 package helmrelease
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	gosync "sync"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,79 +21,35 @@ import (
 
 	"github.com/addonsync/addonsync/internal/testenv"
 	"github.com/addonsync/addonsync/internal/testutil/chartrepo"
+	"github.com/addonsync/addonsync/internal/testutil/helmcli"
 )
 
-// env is the real kube-apiserver + etcd; helmBin the real helm CLI (hack/build-helm.sh).
+// env is the real kube-apiserver + etcd; helmCLI the real helm CLI (hack/build-helm.sh),
+// set by requireCluster for the running test.
 var (
-	env      *testenv.Env
-	helmBin  string
-	helmHome string
+	env     *testenv.Env
+	helmCLI *helmcli.CLI
 )
 
-func TestMain(m *testing.M) {
-	helmBin = findHelm()
-	dir, err := os.MkdirTemp("", "helmrelease-helm-home-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	helmHome = dir
-	code := testenv.Main(m, &env)
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// findHelm returns $HELM_BIN, or what hack/build-helm.sh builds (it reuses its cache).
-func findHelm() string {
-	if p := os.Getenv("HELM_BIN"); p != "" {
-		return p
-	}
-	out, err := exec.Command("../../hack/build-helm.sh").Output()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "hack/build-helm.sh: %v\n", err)
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 
 // requireCluster fails (CI) or skips the test without the test cluster or the helm CLI.
 func requireCluster(t *testing.T) {
 	t.Helper()
 	testenv.Require(t, env)
-	if helmBin == "" {
-		if testenv.InCI() {
-			t.Fatal("no helm binary in CI: hack/build-helm.sh failed (see above) and HELM_BIN is unset")
-		}
-		t.Skip("helm not found: set HELM_BIN or run hack/build-helm.sh")
-	}
+	helmCLI = helmcli.New(t, env.Kubeconfig)
 }
 
 // helm runs the real helm CLI against the test cluster; driver "" is Helm's default (secret).
 func helm(t *testing.T, driver Driver, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, helmBin, append(args, "--kubeconfig", env.Kubeconfig)...)
-	cmd.Env = append(os.Environ(),
-		"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
-		"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),
-		"HELM_DATA_HOME="+filepath.Join(helmHome, "data"),
-		"HELM_DRIVER="+string(driver),
-	)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	return helmCLI.WithDriver(string(driver)).Run(t, args...)
 }
 
 // mustHelm runs helm and fails the test when it fails.
 func mustHelm(t *testing.T, driver Driver, args ...string) string {
 	t.Helper()
-	out, err := helm(t, driver, args...)
-	if err != nil {
-		t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
+	return helmCLI.WithDriver(string(driver)).Must(t, args...)
 }
 
 // chartFile writes c as a .tgz helm can install and returns its path.
