@@ -49,9 +49,12 @@ spec:
       app.kubernetes.io/name: web
 `
 
-// adoptRepo writes a config repo whose add-on "web" renders webChart (plus a crds/ CRD and
-// a version-dependent template) from the repo, with values, on cluster "test".
-func adoptRepo(t *testing.T, ns string) (dir, chartDir, values string) {
+// adoptRepo writes a config repo whose add-ons (default: "web") render webChart (plus a
+// version-dependent template) from the repo, with the same values, on cluster "test". The
+// first add-on's chart (chartDir, charts/web) has a crds/ CRD too; the others use
+// charts/web-plain, without it (an object belongs to one add-on). values is the first
+// add-on's values file.
+func adoptRepo(t *testing.T, ns string, addons ...string) (dir, chartDir, values string) {
 	t.Helper()
 	dir = t.TempDir()
 	c := webChart("web", "1.2.3")
@@ -62,13 +65,26 @@ func adoptRepo(t *testing.T, ns string) (dir, chartDir, values string) {
 		t.Fatal(err)
 	}
 	c.Files["Chart.yaml"] = string(meta)
-	files := map[string]string{
-		"addons/web/addon.yaml":      "apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: web\nspec:\n  namespace: " + ns + "\n  chart:\n    path: charts/web\n",
-		"addons/web/values.yaml":     "replicas: 3\ndebug: false\n",
-		"clusters/test/cluster.yaml": "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: test\nspec:\n  kubernetesVersion: \"1.35\"\n  kubeconfig:\n    path: " + env.Kubeconfig + "\n  addons:\n    - name: web\n",
+	if len(addons) == 0 {
+		addons = []string{"web"}
 	}
+	cluster := "apiVersion: addonsync.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: test\nspec:\n  kubernetesVersion: \"1.35\"\n  kubeconfig:\n    path: " + env.Kubeconfig + "\n  addons:\n"
+	files := map[string]string{}
+	for i, a := range addons {
+		chart := "charts/web"
+		if i > 0 {
+			chart = "charts/web-plain"
+		}
+		files["addons/"+a+"/addon.yaml"] = "apiVersion: addonsync.io/v1alpha1\nkind: Addon\nmetadata:\n  name: " + a + "\nspec:\n  namespace: " + ns + "\n  chart:\n    path: " + chart + "\n"
+		files["addons/"+a+"/values.yaml"] = "replicas: 3\ndebug: false\n"
+		cluster += "    - name: " + a + "\n"
+	}
+	files["clusters/test/cluster.yaml"] = cluster
 	for p, content := range c.Files {
 		files["charts/web/"+p] = content
+		if p != "crds/gadget.yaml" {
+			files["charts/web-plain/"+p] = content
+		}
 	}
 	for p, content := range files {
 		full := filepath.Join(dir, p)
@@ -79,7 +95,7 @@ func adoptRepo(t *testing.T, ns string) (dir, chartDir, values string) {
 			t.Fatal(err)
 		}
 	}
-	return dir, filepath.Join(dir, "charts", "web"), filepath.Join(dir, "addons", "web", "values.yaml")
+	return dir, filepath.Join(dir, "charts", "web"), filepath.Join(dir, "addons", addons[0], "values.yaml")
 }
 
 // TestPlanAdoptionAgainstAddonsyncRender is the differential test of RenderDiffers: a
