@@ -330,7 +330,8 @@ func (o *reconcileOptions) syncCluster(ctx context.Context, name string) reconci
 	if sres != nil {
 		s := sres.ChangeSet().Summary()
 		res.Counts = reconcile.Counts{
-			Created: s[sync.ActionCreated], Configured: s[sync.ActionConfigured],
+			// An adopted object was written as a configured one is: it existed before.
+			Created: s[sync.ActionCreated], Configured: s[sync.ActionConfigured] + s[sync.ActionAdopted],
 			Unchanged: s[sync.ActionUnchanged], Pruned: s[sync.ActionPruned],
 		}
 	}
