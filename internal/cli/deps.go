@@ -51,11 +51,16 @@ func checkUpgradeAccess(remote, token string) error {
 	return nil
 }
 
-// newRenderer is the renderer commands share: the chart cache in cacheDir ("" for the
-// default) and the global logger.
-func newRenderer(g *GlobalOptions, cacheDir string) *render.Renderer {
+// sharedRenderOptions are the render options commands share: the chart cache in cacheDir (""
+// for the default) and the global logger.
+func sharedRenderOptions(g *GlobalOptions, cacheDir string) render.Options {
 	ro := render.DefaultOptions()
 	ro.Logger = g.Logger
 	ro.CacheDir = cmp.Or(cacheDir, ro.CacheDir)
-	return render.New(ro)
+	return ro
+}
+
+// newRenderer is a renderer with sharedRenderOptions.
+func newRenderer(g *GlobalOptions, cacheDir string) *render.Renderer {
+	return render.New(sharedRenderOptions(g, cacheDir))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/lease"
 	"github.com/addonsync/addonsync/pkg/reconcile"
+	"github.com/addonsync/addonsync/pkg/render"
 )
 
 // reconcileOptions are the flags of addonsync reconcile (and of run, which repeats it).
@@ -44,6 +45,8 @@ type reconcileOptions struct {
 	Output string
 	// CacheDir overrides the chart cache directory.
 	CacheDir string
+	// RequireLocked refuses charts addonsync.lock does not pin (default true).
+	RequireLocked bool
 
 	token  string
 	dir    string // the config repo clone: --repo, or the mirror in --work-dir
@@ -111,6 +114,7 @@ func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.LeaseDuration, "lease-duration", o.LeaseDuration, "sync lease duration; renewed every third of it while a cluster syncs")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
 	addCacheDirFlag(f, &o.CacheDir)
+	f.BoolVar(&o.RequireLocked, "require-locked", true, "refuse charts addonsync.lock does not pin (run addonsync lock and commit the lock)")
 }
 
 // Complete reads the token, defaults --ref to auto and --work-dir, and finds the upgrade remote.
@@ -170,13 +174,15 @@ func (o *reconcileOptions) Run(ctx context.Context) error {
 
 // reconcile builds the Runner and runs it once.
 func (o *reconcileOptions) reconcile(ctx context.Context) *reconcile.Report {
+	ro := sharedRenderOptions(o.g, o.CacheDir)
+	ro.RequireLocked = o.RequireLocked
 	ropts := reconcile.RunnerOptions{
 		Source: reconcile.RepoSource{Dir: o.dir, Ref: o.ref, Remote: git.RemoteOptions{URL: o.RepoURL, Token: o.token}},
 		Connector: reconcile.KubeConnector{
 			Kubeconfig: o.g.Kubeconfig, Context: o.g.Context,
 			Warnings: rest.NewWarningWriter(o.g.ErrOut, rest.WarningWriterOptions{Deduplicate: true}),
 		},
-		Renderer: newRenderer(o.g, o.CacheDir),
+		Renderer: render.New(ro),
 		Engine:   reconcile.SyncEngine{Tooling: "addonsync/" + BuildVersion(), Logger: o.g.Logger},
 		Clusters: o.Clusters, ShardIndex: o.ShardIndex, ShardCount: o.ShardCount,
 		Prune: o.Prune, Wait: o.Wait, ClusterTimeout: o.ClusterTimeout, LeaseDuration: o.LeaseDuration,

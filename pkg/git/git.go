@@ -28,7 +28,24 @@ var (
 	ErrNotRepository = gogit.ErrRepositoryNotExists
 	// ErrUnknownRevision is returned by Resolve for a name that is no branch, tag or commit.
 	ErrUnknownRevision = errors.New("no such branch, tag or commit")
+	// ErrOutsideRepo is matched (errors.Is) by every error about a path that resolves,
+	// through a symlink or "..", outside the repository.
+	ErrOutsideRepo = errors.New("outside the config repo")
 )
+
+// SymlinkError is a symlink that points outside the repository. The file it points to is
+// never read.
+type SymlinkError struct {
+	// Target is where the symlink points (as written in a git tree, resolved on disk).
+	Target string
+}
+
+func (e *SymlinkError) Error() string {
+	return fmt.Sprintf("symlink to %q leaves the config repo", e.Target)
+}
+
+// Is makes errors.Is(err, ErrOutsideRepo) true.
+func (e *SymlinkError) Is(target error) bool { return target == ErrOutsideRepo }
 
 // Hash is a commit's full hex SHA-1; the zero value "" means no commit.
 type Hash string

@@ -243,8 +243,9 @@ func TestLogTrailersSymlinks(t *testing.T) {
 	if data, err := fs.ReadFile(fsys, "inside"); err != nil || string(data) != "v2\n" {
 		t.Errorf("ReadFile(inside) = %q, %v; want the target's content", data, err)
 	}
-	if _, err := fs.ReadFile(fsys, "outside"); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "leaves the repository") {
-		t.Errorf("ReadFile(outside) = %v, want not exist: leaves the repository", err)
+	var se *git.SymlinkError
+	if _, err := fs.ReadFile(fsys, "outside"); !errors.Is(err, git.ErrOutsideRepo) || !errors.As(err, &se) || se.Target != "../../etc/passwd" {
+		t.Errorf("ReadFile(outside) = %v, want a *git.SymlinkError (outside the repo)", err)
 	}
 }
 

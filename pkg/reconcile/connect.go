@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/internal/kube"
@@ -81,4 +83,28 @@ func (e SyncEngine) Syncer(rc *rest.Config, cfg *config.Config, _ string) (Synce
 		return nil, err
 	}
 	return m, nil
+}
+
+// Discovery lists what the cluster serves, through conn, at most once, for the render's API
+// set (render.RenderOptions.Discovery). A group that fails discovery (an aggregated API
+// down) is logged and left out rather than blocking the add-ons.
+func Discovery(conn Connector, cfg *config.Config, cluster string, logger *slog.Logger) render.DiscoveryFunc {
+	return render.CachedDiscovery(func(ctx context.Context) ([]*metav1.APIResourceList, error) {
+		rc, err := conn.RESTConfig(ctx, cfg, cluster)
+		if err != nil {
+			return nil, err
+		}
+		dc, err := discovery.NewDiscoveryClientForConfig(rc)
+		if err != nil {
+			return nil, err
+		}
+		_, lists, err := dc.ServerGroupsAndResources()
+		if discovery.IsGroupDiscoveryFailedError(err) && len(lists) > 0 {
+			if logger != nil {
+				logger.Debug("API discovery: some groups failed; rendering with the others", "cluster", cluster, "error", err)
+			}
+			return lists, nil
+		}
+		return lists, err
+	})
 }

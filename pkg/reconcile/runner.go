@@ -194,7 +194,7 @@ func (r *Runner) render(ctx context.Context, name string, res *ClusterResult) (*
 	}
 	res.Branch, res.Revision = branch, cfg.Revision
 	r.emit(Event{Type: EventClusterRendering, Cluster: name, Branch: branch, Revision: cfg.Revision})
-	c, err := r.o.Renderer.RenderCluster(ctx, cfg, name, render.RenderOptions{})
+	c, err := r.o.Renderer.RenderCluster(ctx, cfg, name, render.RenderOptions{Discovery: Discovery(r.o.Connector, cfg, name, r.o.Logger)})
 	if err != nil {
 		return nil, nil, &ClusterError{Cluster: name, Stage: "nothing applied", Err: err}
 	}
@@ -230,7 +230,8 @@ func (r *Runner) apply(ctx context.Context, cfg *config.Config, c *render.Cluste
 		res.ChangeSet = sres.ChangeSet()
 		s := res.ChangeSet.Summary()
 		res.Counts = Counts{
-			Created: s[sync.ActionCreated], Configured: s[sync.ActionConfigured],
+			// An adopted object was written as a configured one is: it existed before.
+			Created: s[sync.ActionCreated], Configured: s[sync.ActionConfigured] + s[sync.ActionAdopted],
 			Unchanged: s[sync.ActionUnchanged], Pruned: s[sync.ActionPruned],
 		}
 	}
