@@ -156,7 +156,9 @@ func TestRenderCacheCorruptEntries(t *testing.T) {
 	}{
 		{"truncated", func(b []byte) []byte { return b[:len(b)*2/3] }},
 		{"a flipped byte (still valid JSON)", func(b []byte) []byte { i := bytes.LastIndex(b, []byte(`"name":"`)) + 8; b[i] ^= 0x20; return b }},
-		{"another schema version", func(b []byte) []byte { return bytes.Replace(b, []byte("render-cache/v1"), []byte("render-cache/v0"), 1) }},
+		{"another schema version", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("render-cache/v1"), []byte("render-cache/v0"), 1)
+		}},
 		{"a digest of other bytes", func(b []byte) []byte { i := bytes.Index(b, []byte("sha256:")) + 7; b[i] ^= 1; return b }},
 		{"empty", func([]byte) []byte { return nil }},
 	}
