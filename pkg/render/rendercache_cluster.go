@@ -31,8 +31,14 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	}
 	r.rendered.Add(1)
 	c, err := r.renderCluster(ctx, cfg, cluster, ro)
-	if err != nil || !cacheable {
-		return c, err
+	if err != nil {
+		return nil, err
+	}
+	if !cacheable {
+		// The charts the render downloaded can be named now.
+		if keys, cacheable = r.cacheKeys(cfg, cluster); !cacheable {
+			return c, nil
+		}
 	}
 	for i := range c.Addons {
 		a := &c.Addons[i]
