@@ -105,4 +105,3 @@ func (h *helmTemplateRun) run(b *testing.B) time.Duration {
 	}
 	return time.Since(start)
 }
-

@@ -17,7 +17,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 )
 
 // renderCacheMagic is the first line of every render cache entry; the schema version in it
@@ -125,8 +124,8 @@ func decodeEntry(key string, payload []byte) (*Addon, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range objs {
 		g.Go(func() error {
-			m := map[string]any{}
-			if err := utiljson.Unmarshal(lines[1+i], &m); err != nil {
+			m, err := decodeObject(lines[1+i])
+			if err != nil {
 				return err
 			}
 			objs[i] = &unstructured.Unstructured{Object: m}
