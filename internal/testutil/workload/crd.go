@@ -20,6 +20,8 @@ func (c crdDef) plural() string {
 	switch {
 	case strings.HasSuffix(k, "s"):
 		return k + "es"
+	case strings.HasSuffix(k, "ey"):
+		return k + "s"
 	case strings.HasSuffix(k, "y"):
 		return strings.TrimSuffix(k, "y") + "ies"
 	}
@@ -92,6 +94,7 @@ spec:
             x-kubernetes-preserve-unknown-fields: true
           spec:
             type: object
+            x-kubernetes-preserve-unknown-fields: true
             properties:
 `, c.plural(), prefixGroup, labels, prefixGroup, c.kind, c.kind, c.plural(), strings.ToLower(c.kind), scope,
 		description(len(c.kind), 120))

@@ -5,6 +5,8 @@
 //
 // # Shape
 //
+// With a Prefix, create <prefix>-kube-system before syncing: every cluster has kube-system.
+//
 // Seven add-ons (the six plus metallb-config, a chart-less kustomize add-on) render about
 // 410 objects: 55 CustomResourceDefinitions totalling more than 7 MB, several over 256 KiB
 // (prometheus-operator's and rook's), templated CRDs (cert-manager, rook-ceph) beside
