@@ -168,11 +168,8 @@ func (s *renderStore) put(key string, a *Addon) error {
 		}
 	}
 	sum := sha256.Sum256(payload.Bytes())
-	var entry bytes.Buffer
-	entry.Grow(payload.Len() + 128)
-	fmt.Fprintf(&entry, "%s\nsha256:%s\n%d\n", renderCacheMagic, hex.EncodeToString(sum[:]), payload.Len())
-	entry.Write(payload.Bytes())
-	return writePrivateFileAtomic(s.path(key), entry.Bytes())
+	header := fmt.Sprintf("%s\nsha256:%s\n%d\n", renderCacheMagic, hex.EncodeToString(sum[:]), payload.Len())
+	return writePrivateFileAtomic(s.path(key), []byte(header), payload.Bytes())
 }
 
 func slicesConcat(objs []*unstructured.Unstructured, hooks []Hook) []*unstructured.Unstructured {
@@ -184,9 +181,9 @@ func slicesConcat(objs []*unstructured.Unstructured, hooks []Hook) []*unstructur
 	return out
 }
 
-// writePrivateFileAtomic writes data to path through a temporary file in the same
+// writePrivateFileAtomic writes the chunks to path through a temporary file in the same
 // directory, readable by the owner only (0600, directories 0700).
-func writePrivateFileAtomic(path string, data []byte) error {
+func writePrivateFileAtomic(path string, chunks ...[]byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("render cache: %w", err)
@@ -196,7 +193,12 @@ func writePrivateFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("render cache: %w", err)
 	}
 	tmp := f.Name()
-	_, werr := f.Write(data)
+	var werr error
+	for _, c := range chunks {
+		if _, werr = f.Write(c); werr != nil {
+			break
+		}
+	}
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		_ = os.Remove(tmp)
