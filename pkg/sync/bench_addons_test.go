@@ -269,19 +269,32 @@ func completeHookJobs(ctx context.Context, b *testing.B, prefix string) {
 	}()
 }
 
-// deleteCRDs removes the CRDs of a copy of the workload, so that the API server does not
-// carry every iteration's 7.8 MB of schemas into the next.
+// deleteCRDs removes the CRDs of a copy of the workload and waits until they are gone, so
+// that the API server does not carry every iteration's 7.8 MB of schemas into the next.
 func deleteCRDs(b *testing.B, c *render.Cluster) {
 	d, err := dynamic.NewForConfig(env.Config)
 	if err != nil {
 		b.Fatal(err)
 	}
 	crds := d.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+	var names []string
 	for _, a := range c.Addons {
 		for _, o := range a.Objects {
 			if o.GetKind() == "CustomResourceDefinition" {
+				names = append(names, o.GetName())
 				_ = crds.Delete(context.Background(), o.GetName(), metav1.DeleteOptions{})
 			}
+		}
+	}
+	// Wait until they are gone, so that the API server's clean-up does not slow the next
+	// iteration down.
+	deadline := time.Now().Add(3 * time.Minute)
+	for _, name := range names {
+		for time.Now().Before(deadline) {
+			if _, err := crds.Get(context.Background(), name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 }
