@@ -63,6 +63,19 @@ type RepositorySpec struct {
 	Prune PruneLimits `json:"prune,omitempty"`
 	// Commit sets the author of commits addonsync makes.
 	Commit CommitSpec `json:"commit,omitempty"`
+	// Limits bound the size of what addonsync reads and renders.
+	Limits InputLimits `json:"limits,omitempty"`
+}
+
+// InputLimits bound the size of the inputs addonsync reads and of what it renders, so a
+// huge file fails with a clear error instead of exhausting memory.
+type InputLimits struct {
+	// MaxFileSize is the largest file of the config repo addonsync reads (values files,
+	// overlay files, in-repo chart files), as a quantity like "8Mi" (default "8Mi").
+	MaxFileSize string `json:"maxFileSize,omitempty"`
+	// MaxRenderSize is the largest manifest one add-on may render (Helm's output, hooks
+	// included), as a quantity like "64Mi" (default "64Mi").
+	MaxRenderSize string `json:"maxRenderSize,omitempty"`
 }
 
 // GitHubSpec locates the config repo on GitHub.
