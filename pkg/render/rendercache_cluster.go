@@ -68,7 +68,7 @@ func (r *Renderer) cacheKeys(cfg *config.Config, cluster string) (map[string]str
 	if err != nil {
 		return nil, false
 	}
-	base, err := builtinAPISet(minor)
+	base, _, err := builtinAPISet(minor)
 	if err != nil {
 		return nil, false
 	}
@@ -195,6 +195,12 @@ func (r *Renderer) fromCache(ctx context.Context, cfg *config.Config, cluster st
 	}
 	cl := cfg.Clusters[cluster]
 	out := &Cluster{Name: cluster, KubernetesVersion: cl.Spec.KubernetesVersion, Revision: cfg.Revision, Addons: make([]Addon, len(selected))}
+	// The same warnings as a render (cacheKeys checked the minor parses).
+	if minor, err := config.ParseMinor(cl.Spec.KubernetesVersion); err == nil {
+		if _, warning, err := builtinAPISet(minor); err == nil && warning != "" {
+			out.Warnings = []string{fmt.Sprintf("cluster %q: %s", cluster, warning)}
+		}
+	}
 	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(r.o.Concurrency)
 	for i, a := range selected {

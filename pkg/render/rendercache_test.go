@@ -303,3 +303,21 @@ func cloneFS(in fstest.MapFS) fstest.MapFS {
 	}
 	return out
 }
+
+func TestRenderCacheKeepsWarnings(t *testing.T) {
+	rc, _ := cacheConfig(t)
+	rc.clusters["prod"].Spec.KubernetesVersion = fmt.Sprintf("1.%d", Newest()+1)
+	dir := t.TempDir()
+	var warnings [][]string
+	for range 2 {
+		r := newTestRenderer(t, func(o *Options) { o.CacheDir = dir })
+		c, err := r.RenderCluster(context.Background(), rc.config(), "prod", RenderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		warnings = append(warnings, c.Warnings)
+	}
+	if len(warnings[0]) == 0 || fmt.Sprint(warnings[0]) != fmt.Sprint(warnings[1]) {
+		t.Errorf("warnings of the render %q, from the cache %q: want the same, not empty", warnings[0], warnings[1])
+	}
+}
