@@ -34,7 +34,8 @@ add-on using kinds whose CustomResourceDefinitions another add-on renders syncs 
 shown as "app(after monitoring)".`,
 		Example: `  addonsync clusters
 
-  # add-on names and how each cluster is reached
+  # add-on names, how each cluster is reached, and the add-ons that run as Helm
+  # releases today (reads each cluster)
   addonsync clusters -o wide
 
   # as seen on a release branch
@@ -59,7 +60,7 @@ type clusterRow struct {
 	Addons              []string `json:"addons"`
 }
 
-// Run lists the clusters.
+// Run lists the clusters; with -o wide also the add-ons that run as Helm releases today.
 func (o *clustersOptions) Run(ctx context.Context) error {
 	cfg, err := loadConfig(o.g)
 	if err != nil {
@@ -75,7 +76,10 @@ func (o *clustersOptions) Run(ctx context.Context) error {
 	if o.Output.Structured() {
 		return writeStructured(o.g.Out, o.Output, rows)
 	}
-	return printClusters(o.g.Out, rows, gitRepo, o.Output == OutputWide)
+	if err := printClusters(o.g.Out, rows, gitRepo, o.Output == OutputWide); err != nil || o.Output != OutputWide {
+		return err
+	}
+	return printHelmReleases(o.g.Out, helmReleaseRows(ctx, o.g, cfg, rows))
 }
 
 // inferOrder replaces each row's add-ons by the order the render gives, marking the

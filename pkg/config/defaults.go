@@ -56,6 +56,7 @@ func defaultRepository(r *Repository) {
 	setDefault(&s.Commit.Name, DefaultCommitName)
 	setDefault(&s.Commit.Email, DefaultCommitEmail)
 	setDefault(&s.GitHub.URL, DefaultGitHubURL)
+	setDefault(&s.HelmReleases.Retire, HelmRetireDelete)
 	defaultLimits(&s.Prune, PruneLimits{MaxObjects: ptr(DefaultPruneMaxObjects), MaxPercent: ptr(DefaultPruneMaxPercent)})
 }
 

@@ -28,6 +28,7 @@ func TestLoadInvalid(t *testing.T) {
 		}},
 		{"bad-repo-settings", []string{
 			"addonsync.yaml:7: spec.prune.maxPercent: must be between 0 and 100, got 150",
+			"addonsync.yaml:9: spec.helmReleases.retire: \"archive\" is not a retire mode (use \"delete\" or \"keep\")",
 		}},
 		{"bad-repository-url", []string{
 			"addons/web/addon.yaml:8: spec.chart.repository: \"charts.example.com\" must be an https://, http:// or oci:// URL (e.g. https://charts.example.com or oci://registry.example.com/charts)",

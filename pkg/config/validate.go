@@ -72,6 +72,9 @@ func (l *loader) checkRepository(r *Repository, doc *document) {
 	if s.InventoryNamespace != "" && !isDNSLabel(s.InventoryNamespace, 63) {
 		l.errs.add(doc.at("spec.inventoryNamespace", "", "%q is not a valid namespace name", s.InventoryNamespace))
 	}
+	if r := s.HelmReleases.Retire; r != "" && r != HelmRetireDelete && r != HelmRetireKeep {
+		l.errs.add(doc.at("spec.helmReleases.retire", `use "delete" or "keep"`, "%q is not a retire mode", r))
+	}
 	seen := map[string]int{}
 	for i, cr := range s.Repositories {
 		field := fmt.Sprintf("spec.repositories[%d]", i)
