@@ -68,7 +68,7 @@ exist).`,
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "diff only this add-on (repeatable)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or markdown")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "as for sync: allow up to N deletions per add-on (-1: any)")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "as for sync: include prunes")

@@ -77,7 +77,7 @@ inventory namespace); while another addonsync holds it, sync fails at once (exit
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long (0: never)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	return cmd
 }
 
