@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 
 	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/render"
@@ -63,4 +64,12 @@ func sharedRenderOptions(g *GlobalOptions, cacheDir string) render.Options {
 // newRenderer is a renderer with sharedRenderOptions.
 func newRenderer(g *GlobalOptions, cacheDir string) *render.Renderer {
 	return render.New(sharedRenderOptions(g, cacheDir))
+}
+
+// subdir is name under parent, or "" when parent is "" (nothing kept on disk).
+func subdir(parent, name string) string {
+	if parent == "" {
+		return ""
+	}
+	return filepath.Join(parent, name)
 }

@@ -123,18 +123,15 @@ func (o *reconcileOptions) Complete(cmd *cobra.Command) error {
 	if !cmd.Flags().Changed("ref") {
 		o.ref = RefAuto
 	}
-	token, err := readGitHubToken(o.TokenFile)
-	if err != nil {
+	var err error
+	if o.token, err = readGitHubToken(o.TokenFile); err != nil {
 		return err
 	}
-	o.token = token
 	if o.RepoURL != "" {
 		o.WorkDir = cmp.Or(o.WorkDir, defaultWorkDir("reconcile", o.RepoURL))
 		o.dir = filepath.Join(o.WorkDir, "config")
 	}
-	if o.WorkDir != "" {
-		o.upDir = filepath.Join(o.WorkDir, "upgrade.git")
-	}
+	o.upDir = subdir(o.WorkDir, "upgrade.git")
 	if !o.NoUpgrade && o.ShardIndex == 0 {
 		o.remote = cmp.Or(o.RepoURL, configRemote(o.dir))
 	}
