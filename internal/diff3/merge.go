@@ -31,11 +31,14 @@ type Options struct {
 	MarkerSize int
 	// Level is how conflicts are refined (default LevelZealous).
 	Level Level
+	// Algorithm is the line diff (default Histogram, as git cherry-pick; git merge-file
+	// uses Myers).
+	Algorithm Algorithm
 }
 
 // DefaultOptions returns the options git cherry-pick uses, labels "ours" and "theirs".
 func DefaultOptions() Options {
-	return Options{OursLabel: "ours", TheirsLabel: "theirs", MarkerSize: defaultMarks, Level: LevelZealous}
+	return Options{OursLabel: "ours", TheirsLabel: "theirs", MarkerSize: defaultMarks, Level: LevelZealous, Algorithm: Histogram}
 }
 
 // Conflict is one conflict block of a merge result. Lines count from 1.
@@ -77,9 +80,12 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 	if o.Level == "" {
 		o.Level = LevelZealous
 	}
+	if o.Algorithm == "" {
+		o.Algorithm = Histogram
+	}
 	lb, l1, l2 := splitLines(base), splitLines(ours), splitLines(theirs)
-	e1, s1 := diffLines(lb, l1)
-	e2, s2 := diffLines(lb, l2)
+	e1, s1 := diffLines(lb, l1, o.Algorithm)
+	e2, s2 := diffLines(lb, l2, o.Algorithm)
 	if len(s1) == 0 {
 		return Result{Merged: bytes.Clone(theirs)}
 	}
@@ -87,7 +93,7 @@ func Merge(base, ours, theirs []byte, o Options) Result {
 		return Result{Merged: bytes.Clone(ours)}
 	}
 	ms := combine(e1, s1, e2, s2)
-	ms = refine(e1, e2, ms)
+	ms = refine(e1, e2, ms, o.Algorithm)
 	ms = simplify(e1, ms, o.Level == LevelZealousAlnum)
 	return fill(e1, e2, ms, o)
 }
@@ -175,14 +181,14 @@ func sameLines(a, b [][]byte) bool {
 
 // refine diffs the two sides of each conflict and keeps only the differing runs as
 // conflicts (xdl_refine_conflicts); a conflict whose sides are equal becomes mode 4.
-func refine(e1, e2 *diffEnv, ms []*merge) []*merge {
+func refine(e1, e2 *diffEnv, ms []*merge, alg Algorithm) []*merge {
 	var out []*merge
 	for _, m := range ms {
 		if m.mode != 0 || m.chg1 == 0 || m.chg2 == 0 {
 			out = append(out, m)
 			continue
 		}
-		_, script := diffLines(e1.l2[m.i1:m.i1+m.chg1], e2.l2[m.i2:m.i2+m.chg2])
+		_, script := diffLines(e1.l2[m.i1:m.i1+m.chg1], e2.l2[m.i2:m.i2+m.chg2], alg)
 		if len(script) == 0 {
 			m.mode = 4
 			out = append(out, m)

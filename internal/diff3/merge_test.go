@@ -39,7 +39,7 @@ func gitMergeFile(t *testing.T, base, ours, theirs []byte) ([]byte, int) {
 }
 
 func mergeFileOptions() Options {
-	return Options{OursLabel: "ours", TheirsLabel: "theirs", Level: LevelZealousAlnum}
+	return Options{OursLabel: "ours", TheirsLabel: "theirs", Level: LevelZealousAlnum, Algorithm: Myers}
 }
 
 // checkAgainstGit asserts Merge gives git merge-file's bytes and conflict count.

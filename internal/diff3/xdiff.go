@@ -57,9 +57,22 @@ type diffEnv struct {
 
 // diffLines runs xdiff's Myers diff with change compaction and returns the environment
 // and its edit script.
-func diffLines(l1, l2 [][]byte) (*diffEnv, []change) {
-	e := prepare(l1, l2)
-	e.recsCmp()
+func diffLines(l1, l2 [][]byte, alg Algorithm) (*diffEnv, []change) {
+	return diffLinesWith(l1, l2, alg, true)
+}
+
+// diffLinesWith runs the diff, compacting the changes when asked (a fall-back diff of a
+// histogram region is compacted with the whole).
+func diffLinesWith(l1, l2 [][]byte, alg Algorithm, compacted bool) (*diffEnv, []change) {
+	e := prepare(l1, l2, alg)
+	if alg == Histogram {
+		e.diffHistogram()
+	} else {
+		e.recsCmp()
+	}
+	if !compacted {
+		return e, nil
+	}
 	compact(e.f1, e.f2)
 	compact(e.f2, e.f1)
 	return e, e.buildScript()
@@ -67,7 +80,7 @@ func diffLines(l1, l2 [][]byte) (*diffEnv, []change) {
 
 // prepare classifies lines and discards records that cannot match (xdl_prepare_env with
 // xdl_optimize_ctxs).
-func prepare(l1, l2 [][]byte) *diffEnv {
+func prepare(l1, l2 [][]byte, alg Algorithm) *diffEnv {
 	classes := map[string]int{}
 	var len1, len2 []int
 	classify := func(lines [][]byte, pass int) []int {
@@ -92,8 +105,10 @@ func prepare(l1, l2 [][]byte) *diffEnv {
 	f2 := &xfile{class: classify(l2, 2)}
 	f1.chg = make([]bool, f1.nrec()+2)
 	f2.chg = make([]bool, f2.nrec()+2)
-	trimEnds(f1, f2)
-	cleanupRecords(f1, f2, len1, len2)
+	if alg != Histogram {
+		trimEnds(f1, f2)
+		cleanupRecords(f1, f2, len1, len2)
+	}
 	return &diffEnv{l1: l1, l2: l2, f1: f1, f2: f2}
 }
 
