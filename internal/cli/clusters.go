@@ -8,10 +8,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 )
 
 type clustersOptions struct {
@@ -107,7 +107,7 @@ func clusterRows(dir string, cfg *config.Config) (rows []clusterRow, gitRepo boo
 			row.Addons[i] = a.Metadata.Name
 		}
 		row.Branch, row.ReleaseBranchExists, err = config.BranchForCluster(dir, cfg, name)
-		if errors.Is(err, git.ErrRepositoryNotExists) {
+		if errors.Is(err, git.ErrNotRepository) {
 			gitRepo, err = false, nil
 		}
 		if err != nil {

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 )
 
 // RefAuto as --ref reads each cluster's config from its own branch (release-<minor>, or main
@@ -56,7 +56,7 @@ func loadClusterConfig(g *GlobalOptions, cluster string) (*config.Config, string
 		return nil, "", Usage(fmt.Errorf("cluster %q does not exist in %s (clusters: %v)", cluster, g.Dir, cfg.ClusterNames()))
 	}
 	branch, _, err := config.BranchForCluster(g.Dir, cfg, cluster)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
+	if errors.Is(err, git.ErrNotRepository) {
 		return cfg, g.Ref, nil // not a git repository: nothing to choose from or warn about
 	}
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/addonsync/addonsync/internal/kube"
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/lease"
 	"github.com/addonsync/addonsync/pkg/reconcile"
 	"github.com/addonsync/addonsync/pkg/render"
@@ -152,10 +152,8 @@ func (o *reconcileOptions) upgradeRemote() string {
 	if r := os.Getenv(envRemote); r != "" {
 		return r
 	}
-	if repo, err := git.PlainOpenWithOptions(o.g.Dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
-		if r, err := repo.Remote("origin"); err == nil && len(r.Config().URLs) > 0 {
-			return r.Config().URLs[0]
-		}
+	if repo, err := git.Open(o.g.Dir); err == nil {
+		return repo.RemoteURL()
 	}
 	return ""
 }
@@ -251,15 +249,15 @@ func (o *reconcileOptions) shardNote() string {
 func (o *reconcileOptions) prepare(ctx context.Context) ([]string, error) {
 	if o.RepoURL != "" {
 		fmt.Fprintf(o.g.ErrOut, "fetching %s\n", o.RepoURL)
-		if _, err := reconcile.Mirror(ctx, reconcile.MirrorOptions{URL: o.RepoURL, Token: o.token, Dir: o.g.Dir}); err != nil {
-			if errors.Is(err, reconcile.ErrGitAuth) {
+		if _, err := git.Mirror(ctx, git.RemoteOptions{URL: o.RepoURL, Token: o.token, Dir: o.g.Dir}); err != nil {
+			if errors.Is(err, git.ErrGitAuth) {
 				return nil, fmt.Errorf("%s: git token rejected: check --github-token-file (the token needs contents read access): %w", o.RepoURL, err)
 			}
 			return nil, err
 		}
 	}
 	cfg, err := loadConfig(o.g)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
+	if errors.Is(err, git.ErrNotRepository) {
 		return nil, Usage(fmt.Errorf("%w: reconcile reads each cluster's own branch (--ref auto): run it on a git clone, "+
 			"give --repo-url, or pass --ref '' to read the working tree", err))
 	}
@@ -414,13 +412,13 @@ func (o *reconcileOptions) upgrade(ctx context.Context) ([]upgrade.Result, error
 		dir = filepath.Join(o.WorkDir, "upgrade.git")
 	}
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
-		Remote:          upgrade.GitRemote{URL: o.remote, Token: o.token, Dir: dir},
+		Remote:          git.RemoteOptions{URL: o.remote, Token: o.token, Dir: dir},
 		Renderer:        render.New(ro),
 		Logger:          o.g.Logger,
 		NewPullRequests: gitHubPullRequests(o.token),
 	})
 	_, results, err := ex.Run(ctx, upgrade.DiscoverOptions{Logger: o.g.Logger}, nil)
-	if errors.Is(err, upgrade.ErrGitAuth) {
+	if errors.Is(err, git.ErrGitAuth) {
 		err = fmt.Errorf("%s: git token rejected: check --github-token-file (the token needs contents write access): %w", redactURL(o.remote), err)
 	}
 	errs := []error{}

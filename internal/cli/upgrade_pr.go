@@ -14,10 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/render"
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
@@ -99,10 +99,8 @@ func (o *upgradePROptions) Complete() error {
 		o.Remote = os.Getenv(envRemote)
 	}
 	if o.Remote == "" {
-		if repo, err := git.PlainOpenWithOptions(o.g.Dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
-			if r, err := repo.Remote("origin"); err == nil && len(r.Config().URLs) > 0 {
-				o.Remote = r.Config().URLs[0]
-			}
+		if repo, err := git.Open(o.g.Dir); err == nil {
+			o.Remote = repo.RemoteURL()
 		}
 	}
 	token, err := readGitHubToken(o.TokenFile)
@@ -155,14 +153,14 @@ func (o *upgradePROptions) Run(ctx context.Context) error {
 		ro.CacheDir = o.CacheDir
 	}
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
-		Remote:          upgrade.GitRemote{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
+		Remote:          git.RemoteOptions{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
 		Renderer:        render.New(ro),
 		DryRun:          o.DryRun,
 		Logger:          o.g.Logger,
 		NewPullRequests: gitHubPullRequests(o.token),
 	})
 	_, results, err := ex.Run(ctx, upgrade.DiscoverOptions{Logger: o.g.Logger}, o.Addons)
-	if errors.Is(err, upgrade.ErrGitAuth) {
+	if errors.Is(err, git.ErrGitAuth) {
 		return fmt.Errorf("%s: git token rejected: check --github-token-file (the token needs contents write access): %w", o.Remote, err)
 	}
 	if results == nil && err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/addonsync/addonsync/internal/testutil/chartrepo"
 	"github.com/addonsync/addonsync/internal/testutil/githubfake"
 	"github.com/addonsync/addonsync/internal/testutil/gitserver"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -93,7 +94,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) executor(t *testing.T, gitTok, ghTok string, dryRun bool) *Executor {
 	t.Helper()
 	return NewExecutor(ExecutorOptions{
-		Remote:       GitRemote{URL: f.git.URL(repoName), Token: gitTok, Dir: f.work},
+		Remote:       git.RemoteOptions{URL: f.git.URL(repoName), Token: gitTok, Dir: f.work},
 		PullRequests: NewGitHubPullRequests(f.gh.Client(t, ghTok), "example-org", repoName, GitHubOptions{MaxWait: 10 * time.Second, Backoff: 10 * time.Millisecond, Attempts: 4}),
 		Renderer:     render.New(render.Options{CacheDir: t.TempDir()}),
 		DryRun:       dryRun,
@@ -280,7 +281,7 @@ func TestUpgradePRErrors(t *testing.T) {
 	t.Run("wrong git token is a clear error and opens nothing", func(t *testing.T) {
 		f := newFixture(t)
 		_, _, err := f.executor(t, "wrong-token", githubToken, false).Run(context.Background(), DiscoverOptions{}, nil)
-		if !errors.Is(err, ErrGitAuth) {
+		if !errors.Is(err, git.ErrGitAuth) {
 			t.Fatalf("Run() error = %v, want ErrGitAuth", err)
 		}
 		if len(f.gh.Requests()) != 0 {
@@ -450,21 +451,21 @@ func TestUpgradePRMainMoves(t *testing.T) {
 	})
 	t.Run("the push lease refuses to replace a commit it has not seen", func(t *testing.T) {
 		ctx := context.Background()
-		repo, err := openRepo(ctx, GitRemote{URL: f.git.URL(repoName), Token: gitToken})
+		repo, err := git.OpenRemote(ctx, git.RemoteOptions{URL: f.git.URL(repoName), Token: gitToken})
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := repo.remoteBranch(branch)
+		seen := repo.RemoteBranch(branch)
 		work := t.TempDir()
 		gitserver.Git(t, work, "clone", "-q", "-b", branch, f.git.Dir(repoName), ".")
 		gitserver.Git(t, work, "commit", "-q", "--allow-empty", "-m", "a person's commit")
 		gitserver.Git(t, work, "push", "-q", "origin", branch)
 		persons := f.git.Rev(t, repoName, branch)
-		mine, err := repo.commitFiles(repo.remoteBranch("main"), map[string][]byte{"x": []byte("x")}, "x", signature("a", "b@c", time.Now()))
+		mine, err := repo.WriteCommit(repo.RemoteBranch("main"), map[string][]byte{"x": []byte("x")}, "x", git.Signature{Name: "a", Email: "b@c", When: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := repo.push(ctx, branch, mine, seen); err == nil {
+		if err := repo.Push(ctx, branch, mine, seen); err == nil {
 			t.Fatal("push over an unseen commit succeeded")
 		}
 		if got := f.git.Rev(t, repoName, branch); got != persons {
