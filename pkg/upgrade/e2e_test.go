@@ -211,7 +211,7 @@ func TestUpgradePR(t *testing.T) {
 			"-  version: 1.0.0\n+  version: 1.1.0\n",
 			"password: '*** (changed)'",
 			"`release-1.33`: not backported",
-			"`release-1.34`: will be backported",
+			"`release-1.34`: backported by `addonsync backport` once this is merged",
 			"description: Widget CRD for 1.1.0",
 		} {
 			if !strings.Contains(pr.Body, want) {
@@ -243,7 +243,7 @@ func TestUpgradePR(t *testing.T) {
 			t.Fatalf("results = %s", resultText(results))
 		}
 		prs := f.gh.PRs()
-		if len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.2.0" || !strings.Contains(prs[0].Body, "`release-1.33`: will be backported") {
+		if len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.2.0" || !strings.Contains(prs[0].Body, "`release-1.33`: backported by `addonsync backport` once this is merged") {
 			t.Fatalf("PRs = %+v", prs)
 		}
 		if n := f.git.Git(t, repoName, "rev-list", "--count", "main.."+branch); strings.TrimSpace(n) != "1" {
