@@ -101,6 +101,8 @@ type Branch struct {
 	Carried map[string]bool `json:"-"`
 	// Versions maps each add-on with a chart on the branch to its chart version.
 	Versions map[string]string `json:"-"`
+
+	lacking map[string]bool // main commits not reachable from the branch (executor)
 }
 
 // has reports whether the branch carries sha (full or abbreviated records).
