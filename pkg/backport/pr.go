@@ -14,9 +14,6 @@ import (
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
-// editedMarker marks the comment saying a person edited the bot branch, so it is made once.
-const editedMarker = "<!-- addonsync:edited-by-person -->"
-
 // upsert opens the pull request for want.Head or updates the open one.
 func (e *Executor) upsert(ctx context.Context, want upgrade.PullRequest) (upgrade.PullRequest, Outcome, error) {
 	gh := e.o.PullRequests
@@ -76,7 +73,7 @@ func (e *Executor) retire(ctx context.Context, res Result, reason string) Result
 	if e.o.DryRun || e.o.PullRequests == nil || e.repo.RemoteBranch(res.Head).IsZero() {
 		return res
 	}
-	pr, closed, err := ClosePullRequest(ctx, e.o.PullRequests, res.Head, res.Branch, reason)
+	pr, closed, err := upgrade.ClosePullRequest(ctx, e.o.PullRequests, res.Head, res.Branch, reason)
 	if err != nil {
 		return failed(res, err)
 	}
@@ -86,56 +83,15 @@ func (e *Executor) retire(ctx context.Context, res Result, reason string) Result
 	return res
 }
 
-// ClosePullRequest closes the open pull request from head into base with a comment giving
-// reason, and deletes head. closed is false when no such pull request is open.
-func ClosePullRequest(ctx context.Context, gh PullRequests, head, base, reason string) (upgrade.PullRequest, bool, error) {
-	open, err := gh.ListOpen(ctx, head, base)
-	if err != nil || len(open) == 0 {
-		return upgrade.PullRequest{}, false, err
-	}
-	pr := open[0]
-	msg := fmt.Sprintf("addonsync closes this pull request: %s. The branch `%s` is deleted.", reason, head)
-	if err := gh.Comment(ctx, pr.Number, msg); err != nil {
-		return pr, false, err
-	}
-	if err := gh.Close(ctx, pr.Number); err != nil {
-		return pr, false, err
-	}
-	if err := gh.DeleteBranch(ctx, head); err != nil {
-		return pr, true, err
-	}
-	return pr, true, nil
-}
-
 // sayEdited comments once on the open pull request of a bot branch a person pushed to.
 func (e *Executor) sayEdited(ctx context.Context, res Result) Result {
 	if e.o.DryRun || e.o.PullRequests == nil {
 		return res
 	}
-	if err := SayEdited(ctx, e.o.PullRequests, res.Head, res.Branch); err != nil {
+	if err := upgrade.SayEdited(ctx, e.o.PullRequests, res.Head, res.Branch); err != nil {
 		return failed(res, err)
 	}
 	return res
-}
-
-// SayEdited comments, once, on the open pull request from head into base that addonsync
-// stopped updating it because someone else pushed to head.
-func SayEdited(ctx context.Context, gh PullRequests, head, base string) error {
-	open, err := gh.ListOpen(ctx, head, base)
-	if err != nil || len(open) == 0 {
-		return err
-	}
-	comments, err := gh.Comments(ctx, open[0].Number)
-	if err != nil {
-		return err
-	}
-	for _, c := range comments {
-		if strings.Contains(c, editedMarker) {
-			return nil
-		}
-	}
-	return gh.Comment(ctx, open[0].Number, fmt.Sprintf("%s\naddonsync no longer pushes to `%s`: it holds a commit addonsync did not make. "+
-		"Merge or close this pull request yourself, or delete the branch to let addonsync open a fresh one.", editedMarker, head))
 }
 
 // body builds the backport pull request body: what is carried, the conflicts, and the

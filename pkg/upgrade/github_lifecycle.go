@@ -68,3 +68,53 @@ func (g *GitHubPullRequests) DeleteBranch(ctx context.Context, branch string) er
 	}
 	return err
 }
+
+// LifecyclePullRequests is PullRequests with Lifecycle.
+type LifecyclePullRequests interface {
+	PullRequests
+	Lifecycle
+}
+
+// editedMarker marks the comment saying a person edited the bot branch, so it is made once.
+const editedMarker = "<!-- addonsync:edited-by-person -->"
+
+// ClosePullRequest closes the open pull request from head into base with a comment giving
+// reason, and deletes head. closed is false when no such pull request is open.
+func ClosePullRequest(ctx context.Context, gh LifecyclePullRequests, head, base, reason string) (PullRequest, bool, error) {
+	open, err := gh.ListOpen(ctx, head, base)
+	if err != nil || len(open) == 0 {
+		return PullRequest{}, false, err
+	}
+	pr := open[0]
+	msg := fmt.Sprintf("addonsync closes this pull request: %s. The branch `%s` is deleted.", reason, head)
+	if err := gh.Comment(ctx, pr.Number, msg); err != nil {
+		return pr, false, err
+	}
+	if err := gh.Close(ctx, pr.Number); err != nil {
+		return pr, false, err
+	}
+	if err := gh.DeleteBranch(ctx, head); err != nil {
+		return pr, true, err
+	}
+	return pr, true, nil
+}
+
+// SayEdited comments, once, on the open pull request from head into base that addonsync
+// stopped updating it because someone else pushed to head.
+func SayEdited(ctx context.Context, gh LifecyclePullRequests, head, base string) error {
+	open, err := gh.ListOpen(ctx, head, base)
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	comments, err := gh.Comments(ctx, open[0].Number)
+	if err != nil {
+		return err
+	}
+	for _, c := range comments {
+		if strings.Contains(c, editedMarker) {
+			return nil
+		}
+	}
+	return gh.Comment(ctx, open[0].Number, fmt.Sprintf("%s\naddonsync no longer pushes to `%s`: it holds a commit addonsync did not make. "+
+		"Merge or close this pull request yourself, or delete the branch to let addonsync open a fresh one.", editedMarker, head))
+}
