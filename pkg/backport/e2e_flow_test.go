@@ -1,0 +1,226 @@
+package backport
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/addonsync/addonsync/pkg/upgrade"
+)
+
+func TestBackportAcrossReleaseBranches(t *testing.T) {
+	f := newFixture(t)
+	const addonFile, valuesFile = "addons/ingress-nginx/addon.yaml", "addons/ingress-nginx/values.yaml"
+
+	// The upgrade PR against main, squash-merged as GitHub does.
+	ups := f.upgradePR(t)
+	if len(ups) != 1 || ups[0].Action != upgrade.ActionOpened || ups[0].To != "4.15.1" {
+		t.Fatalf("upgrade pr: %+v", ups)
+	}
+	upgradeSHA := f.squash(t, ups[0].PullRequest.Number)
+	// A fix on main that asks for a backport everywhere.
+	fixSHA := f.edit(t, "main", valuesFile, "replicas: 2", "replicas: 4", "ingress-nginx: 4 controller replicas\n\nAddonsync-Backport: all")
+
+	results := f.backport(t)
+	opened := f.openPRs()
+
+	t.Run("the upgrade body rendered each cluster from its own branch", func(t *testing.T) {
+		body := f.gh.PRs()[0].Body
+		// dev renders from release-1.34, pinned at 4.14.4: its diff starts there.
+		if !strings.Contains(body, `-  chartVersion: 4.14.4`) || !strings.Contains(body, `-  chartVersion: 4.14.5`) {
+			t.Errorf("upgrade PR body does not diff dev from release-1.34 (4.14.4) and prod from 4.14.5:\n%s", body)
+		}
+	})
+
+	t.Run("the upgrade is replayed where it belongs and skipped with the reason where not", func(t *testing.T) {
+		r := find(t, results, "release-1.29", upgradeSHA)
+		if r.Action != ActionSkip || !strings.Contains(r.Reason, `requires Kubernetes ">=1.30.0-0", which excludes 1.29`) {
+			t.Errorf("release-1.29: %s %q, want a skip naming the kubeVersion", r.Action, r.Reason)
+		}
+		for _, br := range []string{"release-1.33", "release-1.34"} {
+			r := find(t, results, br, upgradeSHA)
+			if r.Action != ActionReplay || r.Outcome != OutcomeOpened || r.PullRequest.Draft {
+				t.Errorf("%s: %s %s draft=%v, want a replay opened as a ready pull request", br, r.Action, r.Outcome, r.PullRequest.Draft)
+			}
+			if got := f.fileAt(t, r.Head, addonFile); !strings.Contains(got, `version: "4.15.1"   # bumped by addonsync`) {
+				t.Errorf("%s: addon.yaml on %s does not have 4.15.1 with its comment:\n%s", br, r.Head, got)
+			}
+			if lock := f.fileAt(t, r.Head, "addonsync.lock"); !strings.Contains(lock, f.digest["4.15.1"]) {
+				t.Errorf("%s: lock on %s lacks the 4.15.1 digest:\n%s", br, r.Head, lock)
+			}
+		}
+		near := f.fileAt(t, find(t, results, "release-1.33", upgradeSHA).Head, addonFile)
+		if !strings.Contains(near, `constraint: ">=4.0.0 <4.99.0"`) {
+			t.Errorf("release-1.33 lost its local change two lines from the version:\n%s", near)
+		}
+		// A plain cherry-pick of the upgrade conflicts on the pinned branch; the replay did not.
+		if conflicted, _ := f.gitCherryPick(t, "release-1.34", upgradeSHA, addonFile); !conflicted {
+			t.Errorf("git cherry-pick of the upgrade onto release-1.34 was expected to conflict (the fixture pins 4.14.4)")
+		}
+	})
+
+	t.Run("a commit merges cleanly where git cherry-pick does and is a draft with markers where git conflicts", func(t *testing.T) {
+		for _, br := range []string{"release-1.29", "release-1.33", "release-1.34"} {
+			r := find(t, results, br, fixSHA)
+			gitConflicted, gitContent := f.gitCherryPick(t, br, fixSHA, valuesFile)
+			got := f.fileAt(t, r.Head, valuesFile)
+			if gitConflicted != (len(r.Conflicts) > 0) || gitConflicted != r.PullRequest.Draft {
+				t.Errorf("%s: git conflicted=%v, backport conflicts=%v draft=%v", br, gitConflicted, r.Conflicts, r.PullRequest.Draft)
+			}
+			if stripLabels(got) != stripLabels(gitContent) {
+				t.Errorf("%s: %s on %s differs from git cherry-pick's:\n--- git\n%s\n--- backport\n%s", br, valuesFile, r.Head, gitContent, got)
+			}
+			if gitConflicted {
+				if !strings.Contains(got, "<<<<<<< release-1.34\n") || !strings.Contains(r.PullRequest.Body, "`"+valuesFile+"` (content)") ||
+					!strings.Contains(r.PullRequest.Body, "this branch has `replicas: 3`, the commit has `replicas: 4`") {
+					t.Errorf("%s: draft lacks the markers or the conflict list:\n%s\n%s", br, got, r.PullRequest.Body)
+				}
+			}
+		}
+	})
+
+	t.Run("each pull request body has its branch's render diff per cluster", func(t *testing.T) {
+		want := map[string][]string{
+			BranchName("release-1.33", upgradeSHA): {"#### prod (Kubernetes 1.33)", `+  chartVersion: 4.15.1`, `-  chartVersion: 4.14.5`, "Addonsync-Backport-Of: " + upgradeSHA},
+			BranchName("release-1.34", upgradeSHA): {"#### dev (Kubernetes 1.34)", `+  chartVersion: 4.15.1`, `-  chartVersion: 4.14.4`},
+			BranchName("release-1.33", fixSHA):     {"#### prod (Kubernetes 1.33)", `-  replicas: "2"`, `+  replicas: "4"`, "Addonsync-Backport-Of: " + fixSHA},
+			BranchName("release-1.29", fixSHA):     {"#### edge (Kubernetes 1.29)", `+  replicas: "4"`},
+		}
+		for head, parts := range want {
+			pr, ok := opened[head]
+			if !ok {
+				t.Errorf("no open pull request from %s; open: %v", head, slices.Collect(mapKeys(opened)))
+				continue
+			}
+			for _, p := range parts {
+				if !strings.Contains(pr.Body, p) {
+					t.Errorf("%s: body lacks %q:\n%s", head, p, pr.Body)
+				}
+			}
+			for _, other := range []string{"#### prod", "#### dev", "#### edge"} {
+				if !strings.Contains(parts[0], other) && strings.Contains(pr.Body, other) {
+					t.Errorf("%s: body renders %s, a cluster of another branch", head, other)
+				}
+			}
+		}
+		if len(opened) != 5 {
+			t.Errorf("%d open pull requests, want 5 (2 replays, 3 cherry-picks): %v", len(opened), slices.Collect(mapKeys(opened)))
+		}
+	})
+
+	t.Run("rerunning opens nothing new and pushes nothing", func(t *testing.T) {
+		before, heads := len(f.gh.PRs()), f.heads(t)
+		for _, r := range f.backport(t) {
+			if r.Outcome == OutcomeOpened || r.Pushed {
+				t.Errorf("%s on %s: %s pushed=%v on a rerun", r.Change.Commit.Short(), r.Branch, r.Outcome, r.Pushed)
+			}
+		}
+		if len(f.gh.PRs()) != before || !equalMaps(heads, f.heads(t)) {
+			t.Errorf("rerun changed pull requests (%d -> %d) or branches", before, len(f.gh.PRs()))
+		}
+	})
+
+	t.Run("after the backport is squash-merged, rerunning opens nothing", func(t *testing.T) {
+		n := opened[BranchName("release-1.33", upgradeSHA)].Number
+		f.squash(t, n)
+		before := len(f.gh.PRs())
+		rs := f.backport(t)
+		if r := find(t, rs, "release-1.33", upgradeSHA); r.Action != ActionCarried {
+			t.Errorf("release-1.33 after the squash merge: %s %q, want carried", r.Action, r.Reason)
+		}
+		if len(f.gh.PRs()) != before {
+			t.Errorf("a pull request was opened after the squash merge")
+		}
+	})
+
+	t.Run("a bot branch with a person's commit is not pushed to, and the PR says so once", func(t *testing.T) {
+		head := BranchName("release-1.34", fixSHA)
+		human := f.edit(t, head, valuesFile, "<<<<<<< release-1.34\n  replicas: 3\n=======\n  replicas: 4\n>>>>>>> ", "  replicas: 4\n# ", "resolve the conflict")
+		for range 2 {
+			r := find(t, f.backport(t), "release-1.34", fixSHA)
+			if r.Outcome != OutcomeEditedByPerson || r.Pushed {
+				t.Errorf("outcome %s pushed=%v, want edited by a person and no push", r.Outcome, r.Pushed)
+			}
+		}
+		if got := f.git.Rev(t, repoName, head); got != human {
+			t.Errorf("%s is at %s, want the person's commit %s", head, got, human)
+		}
+		pr := f.openPRs()[head]
+		if len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0], "no longer pushes") {
+			t.Errorf("comments on the edited pull request: %q, want one saying addonsync stopped", pr.Comments)
+		}
+	})
+
+	t.Run("a superseded pull request is closed with a comment and its branch deleted", func(t *testing.T) {
+		f.digest["4.16.0"] = f.charts.Add(t, ingressChart("4.16.0", ">=1.30.0-0"))
+		ups := f.upgradePR(t)
+		if len(ups) != 1 || ups[0].To != "4.16.0" || ups[0].Action == upgrade.ActionFailed {
+			t.Fatalf("upgrade pr to 4.16.0: %+v", ups)
+		}
+		upgradeHead := ups[0].Branch
+		// A person bumps main to 4.16.0 by hand: the open upgrade PR is moot.
+		f.edit(t, "main", addonFile, `version: "4.15.1"`, `version: "4.16.0"`, "ingress-nginx: 4.16.0 by hand\n\nAddonsync-Upgrade: ingress-nginx 4.15.1 -> 4.16.0")
+		f.person(t, "checkout", "-q", "main")
+		ups = f.upgradePR(t)
+		if len(ups) != 1 || ups[0].Action != upgrade.ActionClosed {
+			t.Fatalf("upgrade rerun after main has 4.16.0: %+v, want the PR closed", ups)
+		}
+		assertClosed(t, f, ups[0].PullRequest.Number, upgradeHead)
+
+		// On release-1.34 the open 4.15.1 replay is superseded by 4.16.0.
+		oldHead := BranchName("release-1.34", upgradeSHA)
+		oldN := f.openPRs()[oldHead].Number
+		rs := f.backport(t)
+		if r := find(t, rs, "release-1.34", upgradeSHA); r.Outcome != OutcomeClosed || !strings.Contains(r.Reason, "superseded by ingress-nginx 4.16.0") {
+			t.Errorf("release-1.34 4.15.1 replay: %s %q, want closed as superseded", r.Outcome, r.Reason)
+		}
+		assertClosed(t, f, oldN, oldHead)
+		if _, ok := f.openPRs()[BranchName("release-1.34", f.git.Rev(t, repoName, "main"))]; !ok {
+			t.Errorf("no replay of 4.16.0 opened on release-1.34: %v", slices.Collect(mapKeys(f.openPRs())))
+		}
+	})
+}
+
+func assertClosed(t *testing.T, f *fixture, n int, head string) {
+	t.Helper()
+	pr := f.gh.PRs()[n-1]
+	if pr.State != "closed" || len(pr.Comments) == 0 || !strings.Contains(pr.Comments[len(pr.Comments)-1], "addonsync closes this pull request") {
+		t.Errorf("pull request #%d (%s): state %s, comments %q; want closed with a comment saying why", n, head, pr.State, pr.Comments)
+	}
+	if rev := f.git.Rev(t, repoName, head); rev != "" {
+		t.Errorf("branch %s still exists at %s", head, rev)
+	}
+}
+
+// heads returns every branch head on the git server.
+func (f *fixture) heads(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(f.git.Git(t, repoName, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads")), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		out[k] = v
+	}
+	return out
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
