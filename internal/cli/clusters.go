@@ -16,12 +16,12 @@ import (
 
 type clustersOptions struct {
 	g *GlobalOptions
-	// Output is table, wide (add-on names and kubeconfig) or json.
-	Output string
+	// Output is table, wide (add-on names and kubeconfig), json or yaml.
+	Output OutputFormat
 }
 
 func newClustersCmd(g *GlobalOptions) *cobra.Command {
-	o := &clustersOptions{g: g, Output: "table"}
+	o := &clustersOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "clusters",
 		Short: "List the clusters, their Kubernetes minor, branch and add-ons",
@@ -36,25 +36,10 @@ and its add-ons, in the order sync applies them.`,
   # as seen on a release branch
   addonsync clusters --ref release-1.34 -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide or json")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	addOutputFlag(cmd, &o.Output, OutputTable, OutputWide, OutputJSON, OutputYAML)
 	return cmd
-}
-
-// Validate checks the flags.
-func (o *clustersOptions) Validate() error {
-	switch o.Output {
-	case "table", "wide", "json":
-		return nil
-	}
-	return Usage(fmt.Errorf("--output %q: must be table, wide or json", o.Output))
 }
 
 // clusterRow is one cluster as clusters shows it.
@@ -80,10 +65,10 @@ func (o *clustersOptions) Run(_ context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == "json" {
-		return encodeJSONIndent(o.g.Out, rows)
+	if o.Output.Structured() {
+		return writeStructured(o.g.Out, o.Output, rows)
 	}
-	return printClusters(o.g.Out, rows, gitRepo, o.Output == "wide")
+	return printClusters(o.g.Out, rows, gitRepo, o.Output == OutputWide)
 }
 
 // clusterRows describes every cluster; gitRepo is false when dir is not a git repository

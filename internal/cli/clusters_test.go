@@ -129,7 +129,7 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("__complete cl = %q, exit %d", out, code)
 		}
 		out, _, _ = runConfigCmd(t, "__complete", "clusters", "-o", "")
-		if want := "table\nwide\njson\n:4\n"; !strings.HasPrefix(out, want) {
+		if want := "table\nwide\njson\nyaml\n:4\n"; !strings.HasPrefix(out, want) {
 			t.Errorf("__complete clusters -o = %q, want %q first", out, want)
 		}
 	})

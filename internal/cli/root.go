@@ -47,6 +47,8 @@ server-side applies them, prunes what is no longer rendered, and opens pull
 requests when upstream charts release new versions.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          unknownCommand,
+		RunE:          helpWhenNoArgs,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			if g.Verbose {
 				g.Logger = slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -76,6 +78,7 @@ requests when upstream charts release new versions.`,
 		newReconcileCmd(g),
 		newRunCmd(g),
 	)
+	markUsageErrors(root)
 	return root
 }
 

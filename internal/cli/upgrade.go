@@ -21,6 +21,8 @@ chart's kubeVersion admits. "upgrade check" reports; "upgrade pr" opens one pull
 add-on against main and keeps it up to date.`,
 		Example: `  addonsync upgrade check
   addonsync upgrade pr --github-token-file /var/run/secrets/github/token`,
+		Args: unknownCommand,
+		RunE: helpWhenNoArgs,
 	}
 	cmd.AddCommand(newUpgradeCheckCmd(g), newUpgradePRCmd(g))
 	return cmd

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,8 +15,8 @@ import (
 
 type upgradeCheckOptions struct {
 	g *GlobalOptions
-	// Output is table or json.
-	Output string
+	// Output is table, json or yaml.
+	Output OutputFormat
 	// Addons limits the check to these add-ons.
 	Addons []string
 	// Now is the time schedules are checked against (tests set it).
@@ -25,7 +24,7 @@ type upgradeCheckOptions struct {
 }
 
 func newUpgradeCheckCmd(g *GlobalOptions) *cobra.Command {
-	o := &upgradeCheckOptions{g: g, Output: "table", Now: time.Now}
+	o := &upgradeCheckOptions{g: g, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "List add-ons with a newer upstream chart version",
@@ -38,25 +37,12 @@ Release branches are read from the git repository (local and origin's branches).
   # one add-on, for scripts
   addonsync upgrade check --addon cert-manager -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
 	f.StringArrayVar(&o.Addons, "addon", nil, "check only this add-on (repeatable)")
 	return cmd
-}
-
-// Validate checks the flags.
-func (o *upgradeCheckOptions) Validate() error {
-	if o.Output != "table" && o.Output != "json" {
-		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
-	}
-	return nil
 }
 
 // Run discovers, plans and prints.
@@ -91,13 +77,11 @@ func (o *upgradeCheckOptions) Run(ctx context.Context) error {
 }
 
 func (o *upgradeCheckOptions) print(bumps []upgrade.Bump) error {
-	if o.Output == "json" {
+	if o.Output.Structured() {
 		if bumps == nil {
 			bumps = []upgrade.Bump{}
 		}
-		enc := json.NewEncoder(o.g.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"addons": bumps})
+		return writeStructured(o.g.Out, o.Output, map[string]any{"addons": bumps})
 	}
 	tw := tabwriter.NewWriter(o.g.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADD-ON\tCURRENT\tNEWEST ALLOWED\tNEWEST\tBRANCHES\tNOTE")

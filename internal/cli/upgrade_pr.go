@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -42,8 +41,8 @@ type upgradePROptions struct {
 	Addons []string
 	// DryRun prints what would be pushed and opened.
 	DryRun bool
-	// Output is table or json.
-	Output string
+	// Output is table, json or yaml.
+	Output OutputFormat
 	// Timeout bounds the whole run, retries included.
 	Timeout time.Duration
 
@@ -51,7 +50,7 @@ type upgradePROptions struct {
 }
 
 func newUpgradePRCmd(g *GlobalOptions) *cobra.Command {
-	o := &upgradePROptions{g: g, Output: "table", Timeout: 30 * time.Minute}
+	o := &upgradePROptions{g: g, Timeout: 30 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "pr",
 		Short: "Open or update one upgrade pull request per add-on",
@@ -88,7 +87,7 @@ The token (a GitHub token with contents and pull-request write access) is read f
 	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.StringArrayVar(&o.Addons, "addon", nil, "only this add-on (repeatable)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the addon.yaml diff and the pull request, push and open nothing")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long, retries included")
 	return cmd
 }
@@ -116,9 +115,6 @@ func (o *upgradePROptions) Complete() error {
 
 // Validate checks the flags.
 func (o *upgradePROptions) Validate() error {
-	if o.Output != "table" && o.Output != "json" {
-		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
-	}
 	if o.Remote == "" {
 		return Usage(errors.New("no config repo remote: give --remote, set $ADDONSYNC_REMOTE, or run in a clone with an origin"))
 	}
@@ -216,10 +212,8 @@ func (o *upgradePROptions) print(results []upgrade.Result) error {
 			rows[i].Error = explainPRError(r).Error()
 		}
 	}
-	if o.Output == "json" {
-		enc := json.NewEncoder(o.g.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"results": rows})
+	if o.Output.Structured() {
+		return writeStructured(o.g.Out, o.Output, map[string]any{"results": rows})
 	}
 	if o.DryRun {
 		for _, r := range rows {

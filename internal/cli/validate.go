@@ -14,12 +14,12 @@ import (
 
 type validateOptions struct {
 	g *GlobalOptions
-	// Output is table or json.
-	Output string
+	// Output is table, json or yaml.
+	Output OutputFormat
 }
 
 func newValidateCmd(g *GlobalOptions) *cobra.Command {
-	o := &validateOptions{g: g, Output: "table"}
+	o := &validateOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check every file of the config repo and report all problems",
@@ -35,24 +35,10 @@ It exits 0 when the config is valid and 2 when it has problems.`,
   # problems as JSON, e.g. for an editor or a CI annotation step
   addonsync validate -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
 	return cmd
-}
-
-// Validate checks the flags.
-func (o *validateOptions) Validate() error {
-	if o.Output != "table" && o.Output != "json" {
-		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
-	}
-	return nil
 }
 
 // validateResult is validate's JSON output.
@@ -81,8 +67,8 @@ func (o *validateOptions) Run(_ context.Context) error {
 	if res.Problems == nil {
 		res.Problems = []*config.Error{}
 	}
-	if o.Output == "json" {
-		if err := encodeJSONIndent(o.g.Out, res); err != nil {
+	if o.Output.Structured() {
+		if err := writeStructured(o.g.Out, o.Output, res); err != nil {
 			return err
 		}
 	} else if err := printValidate(o.g.Out, res); err != nil {

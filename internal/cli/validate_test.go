@@ -29,13 +29,8 @@ const (
 func runConfigCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	cmd := NewRootCmd(Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	if err != nil {
-		errOut.WriteString("error: " + err.Error() + "\n") // as cmd/addonsync prints it
-	}
-	return out.String(), errOut.String(), ExitCode(err)
+	code = Main(t.Context(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return out.String(), errOut.String(), code
 }
 
 // gitConfigRepo commits the files of src into a new git repository (branch main) and
@@ -192,8 +187,8 @@ func TestValidateCommand(t *testing.T) {
 		if _, _, code := runConfigCmd(t, "validate", "-C", filepath.Join(dir, "missing")); code != ExitUsage {
 			t.Errorf("missing dir: exit %d, want 2", code)
 		}
-		if _, _, code := runConfigCmd(t, "validate", "-C", dir, "-o", "yaml"); code != ExitUsage {
-			t.Errorf("-o yaml: exit %d, want 2", code)
+		if _, _, code := runConfigCmd(t, "validate", "-C", dir, "-o", "xml"); code != ExitUsage {
+			t.Errorf("-o xml: exit %d, want 2", code)
 		}
 	})
 }

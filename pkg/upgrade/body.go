@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/addonsync/addonsync/pkg/render"
+	"github.com/addonsync/addonsync/pkg/secretmask"
 )
 
 // MaxBodyLength is GitHub's limit on a pull request body, in characters.
@@ -67,8 +68,7 @@ func DiffAddon(cluster, minor string, old, cur *render.Addon) ClusterDiff {
 	var diff strings.Builder
 	for _, k := range sorted {
 		o, n := oldObjs[k], newObjs[k]
-		// Only the new side marks changed Secret values, so a change shows in the diff.
-		oy, ny := maskedYAML(o, nil), maskedYAML(n, o)
+		oy, ny := maskedYAML(k, o, n)
 		switch {
 		case o == nil:
 			d.Added = append(d.Added, k.subject())
@@ -105,34 +105,28 @@ func objectsOf(a *render.Addon) map[objKey]*unstructured.Unstructured {
 	return out
 }
 
-// maskedYAML renders o as YAML with Secret data replaced: "***", or "*** (changed)" where
-// old (the same Secret before, nil for no comparison) holds a different value for the key.
-func maskedYAML(o, old *unstructured.Unstructured) string {
-	if o == nil {
-		return ""
+// maskedYAML renders the old and new side of one object as YAML with Secret values masked
+// (secretmask.MaskPair: the new side says which keys changed, so a change shows in the diff).
+// A nil side renders as "".
+func maskedYAML(k objKey, o, n *unstructured.Unstructured) (string, string) {
+	var before, after map[string]any
+	if o != nil {
+		before = o.DeepCopy().Object
 	}
-	obj := o.DeepCopy().Object
-	if o.GetKind() == "Secret" && o.GroupVersionKind().Group == "" {
-		for _, field := range []string{"data", "stringData"} {
-			m, ok := obj[field].(map[string]any)
-			if !ok {
-				continue
-			}
-			var om map[string]any
-			if old != nil {
-				om, _ = old.Object[field].(map[string]any)
-			}
-			for k, v := range m {
-				m[k] = "***"
-				if ov, ok := om[k]; old != nil && (!ok || fmt.Sprint(ov) != fmt.Sprint(v)) {
-					m[k] = "*** (changed)"
-				}
-			}
-		}
+	if n != nil {
+		after = n.DeepCopy().Object
+	}
+	secretmask.MaskPair(before, after)
+	return yamlOf(k, before), yamlOf(k, after)
+}
+
+func yamlOf(k objKey, obj map[string]any) string {
+	if obj == nil {
+		return ""
 	}
 	data, err := yaml.Marshal(obj)
 	if err != nil {
-		return fmt.Sprintf("# %s: cannot encode: %v\n", keyOf(o).subject(), err)
+		return fmt.Sprintf("# %s: cannot encode: %v\n", k.subject(), err)
 	}
 	return string(data)
 }

@@ -209,7 +209,7 @@ func TestUpgradePR(t *testing.T) {
 			"#### wsp (Kubernetes 1.33)",
 			"<details><summary>Diff for prod</summary>",
 			"-  version: 1.0.0\n+  version: 1.1.0\n",
-			"password: '*** (changed)'",
+			"-  password: (masked)\n+  password: (masked, changed)\n",
 			"`release-1.33`: not backported",
 			"`release-1.34`: backported by `addonsync backport` once this is merged",
 			"description: Widget CRD for 1.1.0",
