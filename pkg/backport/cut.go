@@ -20,6 +20,12 @@ func (e *NotAdmittedError) Error() string {
 	return fmt.Sprintf("add-on %q: chart %s %s requires Kubernetes %q, which excludes %s: upgrade the add-on on main first", e.Addon, e.Chart, e.Version, e.KubeVersion, e.Minor)
 }
 
+// Errors of Cut callers branch on (with NotAdmittedError).
+var (
+	ErrBranchExists = errors.New("branch already exists: nothing to cut")
+	ErrNotMinor     = errors.New("want <major>.<minor>, e.g. 1.35")
+)
+
 // CutResult is a created release branch.
 type CutResult struct {
 	// Branch is the new branch, Commit the main commit it starts at.
@@ -38,7 +44,7 @@ type CutResult struct {
 // API the minor no longer serves. An existing branch is an error.
 func (e *Executor) Cut(ctx context.Context, minor string) (CutResult, error) {
 	if !isMinor(minor) {
-		return CutResult{}, fmt.Errorf("minor %q: want <major>.<minor>, e.g. 1.35", minor)
+		return CutResult{}, fmt.Errorf("minor %q: %w", minor, ErrNotMinor)
 	}
 	if err := e.open(ctx); err != nil {
 		return CutResult{}, err
@@ -46,7 +52,7 @@ func (e *Executor) Cut(ctx context.Context, minor string) (CutResult, error) {
 	name := e.spec.Branches.ReleasePrefix + minor
 	res := CutResult{Branch: name, Commit: e.main.head.String()}
 	if !e.repo.RemoteBranch(name).IsZero() {
-		return res, fmt.Errorf("branch %s already exists: nothing to cut", name)
+		return res, fmt.Errorf("%s: %w", name, ErrBranchExists)
 	}
 	checked, err := e.checkCharts(ctx, minor)
 	res.Checked = checked

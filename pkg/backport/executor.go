@@ -29,10 +29,7 @@ type Repo interface {
 }
 
 // PullRequests is the GitHub the executor needs; *upgrade.GitHubPullRequests implements it.
-type PullRequests interface {
-	upgrade.PullRequests
-	upgrade.Lifecycle
-}
+type PullRequests = upgrade.LifecyclePullRequests
 
 // ExecutorOptions configure an Executor.
 type ExecutorOptions struct {
