@@ -399,4 +399,30 @@ func TestReconcileOpensUpgradePRs(t *testing.T) {
 			t.Error("the token was printed")
 		}
 	})
+
+	t.Run("after the upgrade PR is merged, reconcile opens the backports on both release branches", func(t *testing.T) {
+		person := newPersonClone(t, srv, "platform-addons")
+		person.squash(gh, 1)
+		fix := person.commit("main", "clusters/wsp/cluster.yaml", strings.Replace(files["clusters/wsp/cluster.yaml"], "  - name: demo\n", "  - name: demo # the only add-on\n", 1),
+			"wsp: note\n\nAddonsync-Backport: all")
+		_, stderr, code := runConfigCmd(t, args()...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		bases := map[string][]string{}
+		for _, pr := range gh.PRs()[1:] {
+			bases[pr.Base] = append(bases[pr.Base], pr.Head)
+		}
+		want := map[string][]string{
+			// 1.1.0 requires Kubernetes >=1.34: release-1.33 gets only the fix.
+			"release-1.33": {"addonsync/backport/release-1.33/" + fix[:12]},
+			"release-1.34": {"addonsync/backport/release-1.34/" + srv.Rev(t, "platform-addons", "main~1")[:12], "addonsync/backport/release-1.34/" + fix[:12]},
+		}
+		if diff := cmp.Diff(want, bases); diff != "" {
+			t.Errorf("backport pull requests by base (-want +got):\n%s\n%s", diff, stderr)
+		}
+		if !strings.Contains(stderr, "backports: ") {
+			t.Errorf("no backport progress on stderr:\n%s", stderr)
+		}
+	})
 }
