@@ -262,96 +262,120 @@ type split struct {
 	minLo, minHi bool
 }
 
+// box is the state of one middle-snake search: the box and the diagonal ranges reached
+// forward (f) and backward (b).
+type box struct {
+	off1, lim1, off2, lim2 int
+	dmin, dmax, fmid, bmid int
+	fmin, fmax, bmin, bmax int
+	odd                    bool
+}
+
 // split finds the middle snake of the box (xdl_split), with xdiff's heuristics for
 // expensive diffs.
 func (m *myers) split(off1, lim1, off2, lim2 int, needMin bool) split {
-	ha1, ha2 := m.ha1, m.ha2
-	dmin, dmax := off1-lim2, lim1-off2
-	fmid, bmid := off1-off2, lim1-lim2
-	odd := (fmid-bmid)&1 != 0
-	fmin, fmax, bmin, bmax := fmid, fmid, bmid, bmid
-	*m.f(fmid) = off1
-	*m.b(bmid) = lim1
+	x := &box{off1: off1, lim1: lim1, off2: off2, lim2: lim2, dmin: off1 - lim2, dmax: lim1 - off2, fmid: off1 - off2, bmid: lim1 - lim2}
+	x.odd = (x.fmid-x.bmid)&1 != 0
+	x.fmin, x.fmax, x.bmin, x.bmax = x.fmid, x.fmid, x.bmid, x.bmid
+	*m.f(x.fmid) = off1
+	*m.b(x.bmid) = lim1
 	for ec := 1; ; ec++ {
-		gotSnake := false
-		if fmin > dmin {
-			fmin--
-			*m.f(fmin - 1) = -1
-		} else {
-			fmin++
+		s, found, snakeF := m.forward(x)
+		if found {
+			return s
 		}
-		if fmax < dmax {
-			fmax++
-			*m.f(fmax + 1) = -1
-		} else {
-			fmax--
-		}
-		for d := fmax; d >= fmin; d -= 2 {
-			var i1 int
-			if *m.f(d - 1) >= *m.f(d + 1) {
-				i1 = *m.f(d - 1) + 1
-			} else {
-				i1 = *m.f(d + 1)
-			}
-			prev1 := i1
-			i2 := i1 - d
-			for i1 < lim1 && i2 < lim2 && ha1[i1] == ha2[i2] {
-				i1++
-				i2++
-			}
-			if i1-prev1 > snakeCnt {
-				gotSnake = true
-			}
-			*m.f(d) = i1
-			if odd && bmin <= d && d <= bmax && *m.b(d) <= i1 {
-				return split{i1: i1, i2: i2, minLo: true, minHi: true}
-			}
-		}
-		if bmin > dmin {
-			bmin--
-			*m.b(bmin - 1) = lineMax
-		} else {
-			bmin++
-		}
-		if bmax < dmax {
-			bmax++
-			*m.b(bmax + 1) = lineMax
-		} else {
-			bmax--
-		}
-		for d := bmax; d >= bmin; d -= 2 {
-			var i1 int
-			if *m.b(d - 1) < *m.b(d + 1) {
-				i1 = *m.b(d - 1)
-			} else {
-				i1 = *m.b(d + 1) - 1
-			}
-			prev1 := i1
-			i2 := i1 - d
-			for i1 > off1 && i2 > off2 && ha1[i1-1] == ha2[i2-1] {
-				i1--
-				i2--
-			}
-			if prev1-i1 > snakeCnt {
-				gotSnake = true
-			}
-			*m.b(d) = i1
-			if !odd && fmin <= d && d <= fmax && i1 <= *m.f(d) {
-				return split{i1: i1, i2: i2, minLo: true, minHi: true}
-			}
+		s, found, snakeB := m.backward(x)
+		if found {
+			return s
 		}
 		if needMin {
 			continue
 		}
-		if gotSnake && ec > heurMinCost {
-			if s, ok := m.heuristic(ec, off1, lim1, off2, lim2, fmin, fmax, bmin, bmax, fmid, bmid); ok {
+		if (snakeF || snakeB) && ec > heurMinCost {
+			if s, ok := m.heuristic(ec, off1, lim1, off2, lim2, x.fmin, x.fmax, x.bmin, x.bmax, x.fmid, x.bmid); ok {
 				return s
 			}
 		}
 		if ec >= m.mxcost {
-			return m.furthest(off1, lim1, off2, lim2, fmin, fmax, bmin, bmax)
+			return m.furthest(off1, lim1, off2, lim2, x.fmin, x.fmax, x.bmin, x.bmax)
 		}
 	}
+}
+
+// forward extends the forward diagonals by one edit.
+func (m *myers) forward(x *box) (s split, found, gotSnake bool) {
+	if x.fmin > x.dmin {
+		x.fmin--
+		*m.f(x.fmin - 1) = -1
+	} else {
+		x.fmin++
+	}
+	if x.fmax < x.dmax {
+		x.fmax++
+		*m.f(x.fmax + 1) = -1
+	} else {
+		x.fmax--
+	}
+	for d := x.fmax; d >= x.fmin; d -= 2 {
+		var i1 int
+		if *m.f(d - 1) >= *m.f(d + 1) {
+			i1 = *m.f(d - 1) + 1
+		} else {
+			i1 = *m.f(d + 1)
+		}
+		prev1 := i1
+		i2 := i1 - d
+		for i1 < x.lim1 && i2 < x.lim2 && m.ha1[i1] == m.ha2[i2] {
+			i1++
+			i2++
+		}
+		if i1-prev1 > snakeCnt {
+			gotSnake = true
+		}
+		*m.f(d) = i1
+		if x.odd && x.bmin <= d && d <= x.bmax && *m.b(d) <= i1 {
+			return split{i1: i1, i2: i2, minLo: true, minHi: true}, true, gotSnake
+		}
+	}
+	return split{}, false, gotSnake
+}
+
+// backward extends the backward diagonals by one edit.
+func (m *myers) backward(x *box) (s split, found, gotSnake bool) {
+	if x.bmin > x.dmin {
+		x.bmin--
+		*m.b(x.bmin - 1) = lineMax
+	} else {
+		x.bmin++
+	}
+	if x.bmax < x.dmax {
+		x.bmax++
+		*m.b(x.bmax + 1) = lineMax
+	} else {
+		x.bmax--
+	}
+	for d := x.bmax; d >= x.bmin; d -= 2 {
+		var i1 int
+		if *m.b(d - 1) < *m.b(d + 1) {
+			i1 = *m.b(d - 1)
+		} else {
+			i1 = *m.b(d + 1) - 1
+		}
+		prev1 := i1
+		i2 := i1 - d
+		for i1 > x.off1 && i2 > x.off2 && m.ha1[i1-1] == m.ha2[i2-1] {
+			i1--
+			i2--
+		}
+		if prev1-i1 > snakeCnt {
+			gotSnake = true
+		}
+		*m.b(d) = i1
+		if !x.odd && x.fmin <= d && d <= x.fmax && i1 <= *m.f(d) {
+			return split{i1: i1, i2: i2, minLo: true, minHi: true}, true, gotSnake
+		}
+	}
+	return split{}, false, gotSnake
 }
 
 // heuristic looks for a diagonal that reached an interesting point with a long snake.
