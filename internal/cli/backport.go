@@ -41,13 +41,13 @@ func (o *remoteOptions) flags(cmd *cobra.Command, dryRunHelp string) {
 }
 
 func (o *remoteOptions) complete() error {
-	if err := o.upgradePROptions.Complete(); err != nil {
+	if err := o.Complete(); err != nil {
 		return err
 	}
 	if !o.needToken && o.token == "" {
 		o.DryRun = true // reading needs no GitHub token; nothing is written
 	}
-	return o.upgradePROptions.Validate()
+	return o.Validate()
 }
 
 func (o *remoteOptions) executor() *backport.Executor {
@@ -222,8 +222,10 @@ func writeBackports(w io.Writer, f OutputFormat, results []backport.Result) erro
 		return err
 	}
 	var parts []string
-	for _, k := range []backport.Outcome{backport.OutcomeOpened, backport.OutcomeUpdated, backport.OutcomeUnchanged, backport.OutcomeClosed,
-		backport.OutcomeEditedByPerson, backport.OutcomeSkipped, backport.OutcomeDryRun, backport.OutcomeFailed} {
+	for _, k := range []backport.Outcome{
+		backport.OutcomeOpened, backport.OutcomeUpdated, backport.OutcomeUnchanged, backport.OutcomeClosed,
+		backport.OutcomeEditedByPerson, backport.OutcomeSkipped, backport.OutcomeDryRun, backport.OutcomeFailed,
+	} {
 		if n := counts[k.String()]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}

@@ -174,28 +174,83 @@ func TestMergeTreesHandCases(t *testing.T) {
 		base, ours, theirs Tree
 		wantKinds          []ConflictKind
 	}{
-		{"change merges beside a local change",
-			Tree{"a.yaml": addon}, Tree{"a.yaml": localNS}, Tree{"a.yaml": bumped}, nil},
-		{"pinned differently conflicts",
-			Tree{"a.yaml": addon}, Tree{"a.yaml": pinned}, Tree{"a.yaml": bumped}, []ConflictKind{KindContent}},
-		{"addition",
-			Tree{"a.yaml": addon}, Tree{"a.yaml": addon}, Tree{"a.yaml": addon, "values.yaml": values}, nil},
-		{"deletion",
-			Tree{"a.yaml": addon, "values.yaml": values}, Tree{"a.yaml": localNS, "values.yaml": values}, Tree{"a.yaml": addon}, nil},
-		{"modify/delete",
-			Tree{"a.yaml": addon, "values.yaml": values}, Tree{"a.yaml": addon}, Tree{"a.yaml": addon, "values.yaml": lines("controller: {}")}, []ConflictKind{KindModifyDelete}},
-		{"delete/modify",
-			Tree{"a.yaml": addon, "values.yaml": values}, Tree{"a.yaml": addon, "values.yaml": lines("x: 1")}, Tree{"a.yaml": addon}, []ConflictKind{KindModifyDelete}},
-		{"rename on ours, edit on theirs",
-			Tree{"a.yaml": addon}, Tree{"addon.yaml": addon}, Tree{"a.yaml": bumped}, nil},
-		{"rename on theirs, edit on ours",
-			Tree{"a.yaml": addon}, Tree{"a.yaml": localNS}, Tree{"addon.yaml": addon}, nil},
-		{"rename on theirs, conflicting edit on ours",
-			Tree{"a.yaml": addon, "b.yaml": values}, Tree{"a.yaml": pinned, "b.yaml": values}, Tree{"addon.yaml": bumped, "b.yaml": values}, []ConflictKind{KindContent}},
-		{"rename with an edit on theirs, edit on ours",
-			Tree{"a.yaml": addon, "b.yaml": values}, Tree{"a.yaml": localNS, "b.yaml": values}, Tree{"addon.yaml": bumped, "b.yaml": values}, nil},
-		{"rename/delete",
-			Tree{"a.yaml": addon, "b.yaml": values}, Tree{"b.yaml": values}, Tree{"addon.yaml": addon, "b.yaml": values}, []ConflictKind{KindRenameDelete}},
+		{
+			"change merges beside a local change",
+			Tree{"a.yaml": addon},
+			Tree{"a.yaml": localNS},
+			Tree{"a.yaml": bumped},
+			nil,
+		},
+		{
+			"pinned differently conflicts",
+			Tree{"a.yaml": addon},
+			Tree{"a.yaml": pinned},
+			Tree{"a.yaml": bumped},
+			[]ConflictKind{KindContent},
+		},
+		{
+			"addition",
+			Tree{"a.yaml": addon},
+			Tree{"a.yaml": addon},
+			Tree{"a.yaml": addon, "values.yaml": values},
+			nil,
+		},
+		{
+			"deletion",
+			Tree{"a.yaml": addon, "values.yaml": values},
+			Tree{"a.yaml": localNS, "values.yaml": values},
+			Tree{"a.yaml": addon},
+			nil,
+		},
+		{
+			"modify/delete",
+			Tree{"a.yaml": addon, "values.yaml": values},
+			Tree{"a.yaml": addon},
+			Tree{"a.yaml": addon, "values.yaml": lines("controller: {}")},
+			[]ConflictKind{KindModifyDelete},
+		},
+		{
+			"delete/modify",
+			Tree{"a.yaml": addon, "values.yaml": values},
+			Tree{"a.yaml": addon, "values.yaml": lines("x: 1")},
+			Tree{"a.yaml": addon},
+			[]ConflictKind{KindModifyDelete},
+		},
+		{
+			"rename on ours, edit on theirs",
+			Tree{"a.yaml": addon},
+			Tree{"addon.yaml": addon},
+			Tree{"a.yaml": bumped},
+			nil,
+		},
+		{
+			"rename on theirs, edit on ours",
+			Tree{"a.yaml": addon},
+			Tree{"a.yaml": localNS},
+			Tree{"addon.yaml": addon},
+			nil,
+		},
+		{
+			"rename on theirs, conflicting edit on ours",
+			Tree{"a.yaml": addon, "b.yaml": values},
+			Tree{"a.yaml": pinned, "b.yaml": values},
+			Tree{"addon.yaml": bumped, "b.yaml": values},
+			[]ConflictKind{KindContent},
+		},
+		{
+			"rename with an edit on theirs, edit on ours",
+			Tree{"a.yaml": addon, "b.yaml": values},
+			Tree{"a.yaml": localNS, "b.yaml": values},
+			Tree{"addon.yaml": bumped, "b.yaml": values},
+			nil,
+		},
+		{
+			"rename/delete",
+			Tree{"a.yaml": addon, "b.yaml": values},
+			Tree{"b.yaml": values},
+			Tree{"addon.yaml": addon, "b.yaml": values},
+			[]ConflictKind{KindRenameDelete},
+		},
 		{"add/add same", Tree{}, Tree{"a.yaml": addon}, Tree{"a.yaml": addon}, nil},
 		{"add/add different", Tree{}, Tree{"a.yaml": addon}, Tree{"a.yaml": bumped}, []ConflictKind{KindAddAdd}},
 	}
@@ -230,8 +285,10 @@ func uniqueFile(r *rand.Rand, tag string) []byte {
 	return lines(ls...)
 }
 
-var treePaths = []string{"addonsync.yaml", "addons/ingress-nginx/addon.yaml", "addons/ingress-nginx/values.yaml",
-	"addons/metallb/addon.yaml", "clusters/prod/cluster.yaml", "clusters/prod/values/metallb.yaml"}
+var treePaths = []string{
+	"addonsync.yaml", "addons/ingress-nginx/addon.yaml", "addons/ingress-nginx/values.yaml",
+	"addons/metallb/addon.yaml", "clusters/prod/cluster.yaml", "clusters/prod/values/metallb.yaml",
+}
 
 func randTree(r *rand.Rand) Tree {
 	t := Tree{}

@@ -179,9 +179,9 @@ func cleanMmatch(dis []byte, i, s, e int) bool {
 	}
 	rdis0, rpdis0 := 0, 1
 	for r := 1; i-r >= s; r++ {
-		if dis[i-r] == 0 {
+		if v := dis[i-r]; v == 0 {
 			rdis0++
-		} else if dis[i-r] == 2 {
+		} else if v == 2 {
 			rpdis0++
 		} else {
 			break
@@ -192,9 +192,9 @@ func cleanMmatch(dis []byte, i, s, e int) bool {
 	}
 	rdis1, rpdis1 := 0, 1
 	for r := 1; i+r <= e; r++ {
-		if dis[i+r] == 0 {
+		if v := dis[i+r]; v == 0 {
 			rdis1++
-		} else if dis[i+r] == 2 {
+		} else if v == 2 {
 			rpdis1++
 		} else {
 			break

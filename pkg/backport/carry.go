@@ -41,8 +41,8 @@ func (e *Executor) apply(ctx context.Context, it Item) Result {
 	}
 	res.Conflicts = b.conflicts
 	if len(b.files) == 0 {
-		res.Item.Action, res.Item.Reason = ActionCarried, "the branch already has these changes"
-		return e.retire(ctx, res, res.Item.Reason)
+		res.Action, res.Reason = ActionCarried, "the branch already has these changes"
+		return e.retire(ctx, res, res.Reason)
 	}
 	remote := e.repo.RemoteBranch(res.Head)
 	commit := git.Hash("")

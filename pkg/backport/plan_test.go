@@ -22,18 +22,28 @@ func TestParseChange(t *testing.T) {
 		want Change
 	}{
 		{"plain commit", "fix: values\n\nSigned-off-by: a <a@example.com>\n", false, Change{}},
-		{"upgrade", upgradeCommit("a1", "ingress-nginx", "4.14.5", "4.15.1").Message, true,
-			Change{Kind: KindUpgrade, Upgrade: &Upgrade{"ingress-nginx", "4.14.5", "4.15.1"}, All: true}},
-		{"upgrade squashed by GitHub (title with PR number, trailer in the list)",
+		{
+			"upgrade", upgradeCommit("a1", "ingress-nginx", "4.14.5", "4.15.1").Message, true,
+			Change{Kind: KindUpgrade, Upgrade: &Upgrade{"ingress-nginx", "4.14.5", "4.15.1"}, All: true},
+		},
+		{
+			"upgrade squashed by GitHub (title with PR number, trailer in the list)",
 			"ingress-nginx: 4.14.5 -> 4.15.1 (#12)\n\n* ingress-nginx: 4.14.5 -> 4.15.1\n\nAddonsync-Upgrade: ingress-nginx 4.14.5 -> 4.15.1\n", true,
-			Change{Kind: KindUpgrade, Upgrade: &Upgrade{"ingress-nginx", "4.14.5", "4.15.1"}, All: true}},
-		{"upgrade restricted to a branch", upgradeCommit("a1", "metallb", "0.14.0", "0.15.0", "Addonsync-Backport: release-1.34").Message, true,
-			Change{Kind: KindUpgrade, Upgrade: &Upgrade{"metallb", "0.14.0", "0.15.0"}, Targets: []string{"release-1.34"}}},
-		{"backport to two branches", "fix(coredns): cache 30s\n\nAddonsync-Backport: release-1.33, release-1.34\n", true,
-			Change{Kind: KindCherryPick, Targets: []string{"release-1.33", "release-1.34"}}},
+			Change{Kind: KindUpgrade, Upgrade: &Upgrade{"ingress-nginx", "4.14.5", "4.15.1"}, All: true},
+		},
+		{
+			"upgrade restricted to a branch", upgradeCommit("a1", "metallb", "0.14.0", "0.15.0", "Addonsync-Backport: release-1.34").Message, true,
+			Change{Kind: KindUpgrade, Upgrade: &Upgrade{"metallb", "0.14.0", "0.15.0"}, Targets: []string{"release-1.34"}},
+		},
+		{
+			"backport to two branches", "fix(coredns): cache 30s\n\nAddonsync-Backport: release-1.33, release-1.34\n", true,
+			Change{Kind: KindCherryPick, Targets: []string{"release-1.33", "release-1.34"}},
+		},
 		{"backport to all, key case-insensitive", "fix\n\naddonsync-backport: all\n", true, Change{Kind: KindCherryPick, All: true}},
-		{"malformed upgrade trailer falls back to backport request", "x\n\nAddonsync-Upgrade: ingress-nginx\nAddonsync-Backport: all\n", true,
-			Change{Kind: KindCherryPick, All: true}},
+		{
+			"malformed upgrade trailer falls back to backport request", "x\n\nAddonsync-Upgrade: ingress-nginx\nAddonsync-Backport: all\n", true,
+			Change{Kind: KindCherryPick, All: true},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -59,8 +69,10 @@ func TestCarriedBy(t *testing.T) {
 	}{
 		{"git cherry-pick -x", "fix\n\n(cherry picked from commit 0123456789abcdef0123456789abcdef01234567)\n", []string{"0123456789abcdef0123456789abcdef01234567"}},
 		{"trailer", "[release-1.33] fix\n\nAddonsync-Backport-Of: 89abcdef0123\n", []string{"89abcdef0123"}},
-		{"squash of a backport PR keeps the body's trailer", "[release-1.33] fix (#7)\n\nBackport of 89abcdef0123 to release-1.33.\n\nAddonsync-Backport-Of: 89abcdef0123\n\n* fix\n\nAddonsync-Backport-Of: 89abcdef0123\n",
-			[]string{"89abcdef0123", "89abcdef0123"}},
+		{
+			"squash of a backport PR keeps the body's trailer", "[release-1.33] fix (#7)\n\nBackport of 89abcdef0123 to release-1.33.\n\nAddonsync-Backport-Of: 89abcdef0123\n\n* fix\n\nAddonsync-Backport-Of: 89abcdef0123\n",
+			[]string{"89abcdef0123", "89abcdef0123"},
+		},
 		{"too short or not hex", "Addonsync-Backport-Of: abc\nAddonsync-Backport-Of: zzzzzzzzz\n", nil},
 		{"nothing", "fix typo\n", nil},
 	}
