@@ -2,6 +2,7 @@ package backport
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -183,6 +184,20 @@ func Plan(changes []Change, branches []Branch, kube KubeVersions) []Item {
 				it.Action = ActionCherryPick
 			}
 			items = append(items, it)
+		}
+	}
+	return append(items, unknownTargets(changes, branches)...)
+}
+
+// unknownTargets are skip items for the branches a change names that do not exist, so a
+// typo in Addonsync-Backport is reported rather than silently ignored.
+func unknownTargets(changes []Change, branches []Branch) []Item {
+	var items []Item
+	for _, ch := range changes {
+		for _, t := range ch.Targets {
+			if !slices.ContainsFunc(branches, func(b Branch) bool { return b.Name == t }) {
+				items = append(items, Item{Change: ch, Branch: t, Action: ActionSkip, Reason: fmt.Sprintf("there is no release branch %q", t)})
+			}
 		}
 	}
 	return items

@@ -167,6 +167,7 @@ func TestPlan(t *testing.T) {
 			want: []planRow{
 				{"release-1.33", up1.SHA, ActionCarried, "the branch has this commit"},
 				{"release-1.33", fix.SHA, ActionCarried, "the branch has this commit"},
+				{"release-1.35", fix.SHA, ActionSkip, `there is no release branch "release-1.35"`},
 			},
 		},
 		{
@@ -179,6 +180,7 @@ func TestPlan(t *testing.T) {
 				{"release-1.33", all.SHA, ActionCherryPick, ""},
 				{"release-1.34", all.SHA, ActionCherryPick, ""},
 				{"release-1.34", upM.SHA, ActionReplay, ""},
+				{"release-1.35", fix.SHA, ActionSkip, `there is no release branch "release-1.35"`},
 			},
 		},
 		{
