@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -234,22 +233,11 @@ func writeBackports(w io.Writer, f OutputFormat, results []backport.Result) erro
 	return err
 }
 
-// reconcileBackports runs the backports after reconcile's upgrade pull requests (shard 0),
-// printing one line per result to errOut. It is one call so the reconcile runner can host it.
-func reconcileBackports(ctx context.Context, g *GlobalOptions, remote, token, workDir, cacheDir string) ([]backport.Result, error) {
-	fmt.Fprintf(g.ErrOut, "backports: checking %s\n", redactURL(remote))
-	dir := ""
-	if workDir != "" {
-		dir = filepath.Join(workDir, "upgrade.git") // the upgrade clone, fetched again
-	}
-	_, results, err := newBackportExecutor(g, remote, token, dir, cacheDir, false).Run(ctx)
-	for _, r := range results {
-		if r.Outcome != backport.OutcomeSkipped {
-			fmt.Fprintf(g.ErrOut, "backports: %s to %s: %s\n", r.Change.Commit.Short(), r.Branch, r.Outcome)
-		}
-	}
-	if err = errors.Join(gitAuthHint(remote, err), backportErrors(results)); err != nil {
-		return results, fmt.Errorf("backports: %w", err)
-	}
-	return results, nil
+// backportStep is reconcile's backport step: it runs after the upgrade pull requests on
+// shard 0, on the upgrade clone (fetched again).
+func backportStep(g *GlobalOptions, remote, token, dir string, r upgrade.Renderer) *backport.Step {
+	return &backport.Step{Options: backport.ExecutorOptions{
+		Remote: git.RemoteOptions{URL: remote, Token: token, Dir: dir}, Renderer: r,
+		Discover: upgrade.DiscoverOptions{Logger: g.Logger}, Logger: g.Logger, NewPullRequests: gitHubLifecycle(token),
+	}}
 }

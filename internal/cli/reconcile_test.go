@@ -84,8 +84,9 @@ type reconcileDoc struct {
 		Summary  map[string]int `json:"summary"`
 		Error    string         `json:"error"`
 	} `json:"clusters"`
-	Upgrades []prRow `json:"upgrades"`
-	Error    string  `json:"error"`
+	Upgrades  []prRow       `json:"upgrades"`
+	Backports []backportRow `json:"backports"`
+	Error     string        `json:"error"`
 }
 
 func decodeReconcile(t *testing.T, stdout string) reconcileDoc {
@@ -405,9 +406,18 @@ func TestReconcileOpensUpgradePRs(t *testing.T) {
 		person.squash(gh, 1)
 		fix := person.commit("main", "clusters/wsp/cluster.yaml", strings.Replace(files["clusters/wsp/cluster.yaml"], "  - name: demo\n", "  - name: demo # the only add-on\n", 1),
 			"wsp: note\n\nAddonsync-Backport: all")
-		_, stderr, code := runConfigCmd(t, args()...)
+		stdout, stderr, code := runConfigCmd(t, args()...)
 		if code != ExitOK {
 			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		opened := 0
+		for _, b := range decodeReconcile(t, stdout).Backports {
+			if b.Outcome == "opened" {
+				opened++
+			}
+		}
+		if opened != 3 {
+			t.Errorf("-o json backports: %d opened, want 3:\n%s", opened, stdout)
 		}
 		bases := map[string][]string{}
 		for _, pr := range gh.PRs()[1:] {

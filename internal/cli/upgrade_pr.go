@@ -17,7 +17,6 @@ import (
 
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/git"
-	"github.com/addonsync/addonsync/pkg/render"
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
@@ -95,12 +94,7 @@ The token (a GitHub token with contents and pull-request write access) is read f
 // Complete fills the remote and reads the token.
 func (o *upgradePROptions) Complete() error {
 	if o.Remote == "" {
-		o.Remote = os.Getenv(envRemote)
-	}
-	if o.Remote == "" {
-		if repo, err := git.Open(o.g.Dir); err == nil {
-			o.Remote = repo.RemoteURL()
-		}
+		o.Remote = configRemote(o.g.Dir)
 	}
 	token, err := readGitHubToken(o.TokenFile)
 	if err != nil {
@@ -143,14 +137,9 @@ func redactURL(s string) string {
 func (o *upgradePROptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	ro := render.DefaultOptions()
-	ro.Logger = o.g.Logger
-	if o.CacheDir != "" {
-		ro.CacheDir = o.CacheDir
-	}
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
 		Remote:          git.RemoteOptions{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
-		Renderer:        render.New(ro),
+		Renderer:        newRenderer(o.g, o.CacheDir),
 		DryRun:          o.DryRun,
 		Logger:          o.g.Logger,
 		NewPullRequests: gitHubPullRequests(o.token),
