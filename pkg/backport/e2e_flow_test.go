@@ -181,6 +181,32 @@ func TestBackportAcrossReleaseBranches(t *testing.T) {
 	})
 }
 
+func TestBackportOfAMergeCommit(t *testing.T) {
+	f := newFixture(t)
+	// A pull request merged with a merge commit: the trailer is on the merged commit.
+	f.person(t, "checkout", "-q", "-B", "topic", "origin/main")
+	f.person(t, "push", "-q", "origin", "topic")
+	f.edit(t, "topic", "clusters/prod/cluster.yaml", "  - name: ingress-nginx\n", "  - name: ingress-nginx # edge proxy\n", "prod: note\n\nAddonsync-Backport: release-1.33")
+	f.person(t, "checkout", "-q", "-B", "main", "origin/main")
+	f.person(t, "merge", "-q", "--no-ff", "origin/topic", "-m", "Merge pull request #99 from example-org/topic")
+	f.person(t, "push", "-q", "origin", "main")
+	merge := f.person(t, "rev-parse", "HEAD")
+
+	rs := f.backport(t)
+	r := find(t, rs, "release-1.33", merge)
+	if r.Outcome != OutcomeOpened || r.Action != ActionCherryPick {
+		t.Fatalf("merge commit on release-1.33: %s %s, want a cherry-pick opened", r.Action, r.Outcome)
+	}
+	if got := f.fileAt(t, r.Head, "clusters/prod/cluster.yaml"); !strings.Contains(got, "# edge proxy") {
+		t.Errorf("the merged change is not on %s:\n%s", r.Head, got)
+	}
+	for _, res := range rs {
+		if res.Branch != "release-1.33" && res.Change.Commit.SHA == merge {
+			t.Errorf("the merge asked for release-1.33 only, but %s got %s", res.Branch, res.Outcome)
+		}
+	}
+}
+
 func assertClosed(t *testing.T, f *fixture, n int, head string) {
 	t.Helper()
 	pr := f.gh.PRs()[n-1]

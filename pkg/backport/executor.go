@@ -284,7 +284,14 @@ func (e *Executor) gather() ([]Change, []Branch, error) {
 		lacking := map[string]bool{}
 		for _, c := range slices.Backward(lacks) {
 			lacking[c.Hash.String()] = true
-			if ch, ok := ParseChange(Commit{SHA: c.Hash.String(), Message: c.Message}); ok && !seen[ch.Commit.SHA] {
+			if seen[c.Hash.String()] {
+				continue
+			}
+			msg, err := e.mergedMessage(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			if ch, ok := ParseChange(Commit{SHA: c.Hash.String(), Message: msg}); ok {
 				seen[ch.Commit.SHA] = true
 				changes = append(changes, ch)
 			}
@@ -301,6 +308,24 @@ func (e *Executor) gather() ([]Change, []Branch, error) {
 		}
 	}
 	return changes, branches, nil
+}
+
+// mergedMessage is a main commit's message; for a merge commit (a pull request merged
+// with a merge commit), the messages of the commits it merged are appended, so their
+// trailers ask for the backport of the whole merge (diffed against its first parent).
+func (e *Executor) mergedMessage(c git.Commit) (string, error) {
+	if len(c.Parents) < 2 {
+		return c.Message, nil
+	}
+	side, err := e.repo.Log(c.Parents[1], c.Parents[0], 100)
+	if err != nil {
+		return "", fmt.Errorf("merge %s: %w", c.Hash.Short(), err)
+	}
+	msg := c.Message
+	for _, s := range side {
+		msg += "\n" + s.Message
+	}
+	return msg, nil
 }
 
 // kubeVersions discovers the kubeVersion and digest of every upgrade's new chart version.
