@@ -66,6 +66,11 @@ func newBackportExecutor(g *GlobalOptions, remote, token, workDir, cacheDir stri
 		DryRun:          dryRun,
 		Logger:          g.Logger,
 		NewPullRequests: gitHubLifecycle(token),
+		Progress: func(r backport.Result) {
+			if r.Outcome != backport.OutcomeSkipped {
+				fmt.Fprintf(g.ErrOut, "%s: %s %s: %s\n", r.Branch, r.Change.Commit.Short(), r.Change.Commit.Subject(), r.Outcome)
+			}
+		},
 	})
 }
 

@@ -56,6 +56,8 @@ type ExecutorOptions struct {
 	LogLimit int
 	// Now returns the time (default time.Now).
 	Now func() time.Time
+	// Progress, when set, is called with each result as soon as it is done.
+	Progress func(Result)
 	// Logger receives progress (default: discard).
 	Logger *slog.Logger
 }
@@ -174,7 +176,11 @@ func (e *Executor) Run(ctx context.Context) ([]Item, []Result, error) {
 			errs = append(errs, ctx.Err())
 			break
 		}
-		results = append(results, e.apply(ctx, it))
+		r := e.apply(ctx, it)
+		if e.o.Progress != nil {
+			e.o.Progress(r)
+		}
+		results = append(results, r)
 	}
 	return items, results, errors.Join(errs...)
 }
