@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -106,7 +108,7 @@ func (e *Executor) body(ctx context.Context, it Item, bt *branchTree, b *built) 
 	} else {
 		head.WriteString("The commit is merged three-way into this branch, as `git cherry-pick` does.\n\n")
 	}
-	head.WriteString(conflictSection(b.conflicts))
+	head.WriteString(conflictSection(b.conflicts, b.newFS))
 	diffs := e.renderDiffs(ctx, it, bt, b)
 	if len(diffs) == 0 {
 		fmt.Fprintf(&head, "No cluster runs Kubernetes %s, so nothing renders from `%s`.\n\n", it.KubernetesVersion, it.Branch)
@@ -116,7 +118,18 @@ func (e *Executor) body(ctx context.Context, it Item, bt *branchTree, b *built) 
 	return head.String() + upgrade.RenderedChanges(diffs, e.o.BodyLimit-head.Len()-len(footer)) + footer
 }
 
-func conflictSection(conflicts []diff3.FileConflict) string {
+// maxHunksListed bounds the conflict blocks listed per file in a body.
+const maxHunksListed = 10
+
+var (
+	secretManifest = regexp.MustCompile(`(?m)^kind:\s*Secret\s*$`)
+	secretKey      = regexp.MustCompile(`(?i)(password|passwd|secret|token|apikey|api_key|private_?key|credentials?)["']?\s*[:=]`)
+)
+
+// conflictSection lists the conflicting files and blocks. The lines of a block are shown
+// only when they cannot hold a secret: not in a Secret manifest, no password- or
+// token-like key; otherwise only the line number.
+func conflictSection(conflicts []diff3.FileConflict, tree fs.FS) string {
 	if len(conflicts) == 0 {
 		return ""
 	}
@@ -124,7 +137,17 @@ func conflictSection(conflicts []diff3.FileConflict) string {
 	s.WriteString("> [!WARNING]\n> This backport conflicts, so it is a draft: the conflict markers are committed. Resolve them on this branch, then mark the pull request ready for review.\n\n### Conflicts\n\n")
 	for _, c := range conflicts {
 		fmt.Fprintf(&s, "- `%s` (%s): %s\n", c.Path, c.Kind, c.Message)
-		for _, h := range c.Hunks {
+		data, _ := fs.ReadFile(tree, c.Path)
+		hideAll := secretManifest.Match(data)
+		for i, h := range c.Hunks {
+			if i == maxHunksListed {
+				fmt.Fprintf(&s, "  - ... and %d more conflict blocks\n", len(c.Hunks)-i)
+				break
+			}
+			if hideAll || secretKey.MatchString(strings.Join(h.Ours, "\n")+"\n"+strings.Join(h.Theirs, "\n")) {
+				fmt.Fprintf(&s, "  - line %d (lines not shown: they may hold a secret)\n", h.Line)
+				continue
+			}
 			fmt.Fprintf(&s, "  - line %d: this branch has `%s`, the commit has `%s`\n", h.Line, oneLine(h.Ours), oneLine(h.Theirs))
 		}
 	}
