@@ -120,6 +120,18 @@ func TestBackportAcrossReleaseBranches(t *testing.T) {
 		}
 	})
 
+	t.Run("when the release branch moves, the open backports are rebuilt on it and updated", func(t *testing.T) {
+		before := len(f.gh.PRs())
+		moved := f.edit(t, "release-1.33", "clusters/prod/cluster.yaml", "  - name: ingress-nginx\n", "  - name: ingress-nginx # edge proxy\n", "prod: note")
+		r := find(t, f.backport(t), "release-1.33", fixSHA)
+		if r.Outcome != OutcomeUpdated || !r.Pushed || len(f.gh.PRs()) != before {
+			t.Errorf("fix on release-1.33 after the branch moved: %s pushed=%v, %d -> %d pull requests", r.Outcome, r.Pushed, before, len(f.gh.PRs()))
+		}
+		if parent := f.git.Rev(t, repoName, r.Head+"~1"); parent != moved {
+			t.Errorf("%s is on %s, want the moved release-1.33 %s", r.Head, parent, moved)
+		}
+	})
+
 	t.Run("after the backport is squash-merged, rerunning opens nothing", func(t *testing.T) {
 		n := opened[BranchName("release-1.33", upgradeSHA)].Number
 		f.squash(t, n)
