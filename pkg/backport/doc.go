@@ -20,5 +20,15 @@
 // set in the branch's addon.yaml and lock. A branch whose minor the chart's kubeVersion
 // excludes, or that is already at or past the version, is skipped with the reason.
 // Other commits are merged three-way per file (internal/diff3, checked against git
-// cherry-pick); a conflict gives a draft pull request with the markers committed.
+// cherry-pick); a conflict gives a draft pull request with the markers committed, and when
+// a later run merges cleanly the draft is closed for a ready pull request (GitHub's REST
+// API cannot mark a draft ready).
+//
+// # Pull request life cycle
+//
+// A rerun rebuilds a backport branch on its release branch's head and force-pushes it with
+// a lease, but only while it holds addonsync's commit alone; a commit by anyone else stops
+// addonsync, which says so once on the pull request. A pull request whose change is no
+// longer needed (superseded by a newer upgrade, already on the branch, or now excluded) is
+// closed with a comment giving the reason, and its branch deleted.
 package backport

@@ -239,6 +239,27 @@ func TestBackportOfAMergeCommit(t *testing.T) {
 	}
 }
 
+func TestBackportDraftBecomesReady(t *testing.T) {
+	f := newFixture(t)
+	fix := f.edit(t, "main", valuesFile, "replicas: 2", "replicas: 4", "ingress-nginx: 4 replicas\n\nAddonsync-Backport: release-1.34")
+	r := find(t, f.backport(t), "release-1.34", fix)
+	if !r.PullRequest.Draft || len(r.Conflicts) != 1 {
+		t.Fatalf("release-1.34 (3 replicas) should conflict: draft=%v conflicts=%v", r.PullRequest.Draft, r.Conflicts)
+	}
+	// The branch drops its own replicas: the backport now merges cleanly.
+	f.edit(t, "release-1.34", valuesFile, "replicas: 3", "replicas: 2", "ingress-nginx: back to 2 replicas")
+	r2 := find(t, f.backport(t), "release-1.34", fix)
+	if r2.Outcome != OutcomeOpened || r2.PullRequest.Draft || len(r2.Conflicts) != 0 || r2.PullRequest.Number == r.PullRequest.Number {
+		t.Fatalf("after the conflict went away: %s draft=%v #%d, want a new ready pull request", r2.Outcome, r2.PullRequest.Draft, r2.PullRequest.Number)
+	}
+	if old := f.gh.PRs()[r.PullRequest.Number-1]; old.State != "closed" || len(old.Comments) != 1 {
+		t.Errorf("the draft #%d: state %s, comments %q; want closed saying why", old.Number, old.State, old.Comments)
+	}
+	if got := f.fileAt(t, r2.Head, valuesFile); strings.Contains(got, "<<<<<<<") || !strings.Contains(got, "replicas: 4") {
+		t.Errorf("%s has:\n%s", r2.Head, got)
+	}
+}
+
 func assertClosed(t *testing.T, f *fixture, n int, head string) {
 	t.Helper()
 	pr := f.gh.PRs()[n-1]

@@ -28,6 +28,17 @@ func (e *Executor) upsert(ctx context.Context, want upgrade.PullRequest) (upgrad
 	}
 	outcome := OutcomeUnchanged
 	var pr upgrade.PullRequest
+	if len(open) > 0 && open[0].Draft && !want.Draft {
+		// GitHub's REST API cannot mark a draft ready: close it for a fresh, ready one.
+		reason := "the backport no longer conflicts, so a ready pull request replaces this draft"
+		if err := gh.Comment(ctx, open[0].Number, "addonsync closes this pull request: "+reason+"."); err != nil {
+			return upgrade.PullRequest{}, OutcomeFailed, err
+		}
+		if err := gh.Close(ctx, open[0].Number); err != nil {
+			return upgrade.PullRequest{}, OutcomeFailed, err
+		}
+		open = nil
+	}
 	if len(open) == 0 {
 		pr, err = gh.Create(ctx, want)
 		switch {
