@@ -27,23 +27,31 @@ type diffOptions struct {
 	CacheDir string
 	// Concurrency bounds the dry-run requests in flight.
 	Concurrency int
+	// MaxPrune overrides the prune limits as sync --max-prune does.
+	MaxPrune int
+	// Prune includes prunes, as sync --prune does.
+	Prune bool
 
 	format sync.DiffFormat
 }
 
 func newDiffCmd(g *GlobalOptions) *cobra.Command {
-	o := &diffOptions{g: g, Output: sync.DiffFormatText.String(), Concurrency: sync.DefaultDiffOptions().Concurrency}
+	o := &diffOptions{g: g, Output: sync.DiffFormatText.String(), Concurrency: sync.DefaultDiffOptions().Concurrency, Prune: true}
 	cmd := &cobra.Command{
 		Use:   "diff CLUSTER",
 		Short: "Show what a sync would change on a cluster",
 		Long: `diff renders a cluster's add-ons and compares them with the live cluster through a
 server-side dry-run apply (the same field manager and force as sync), so server
-defaults never show as changes. Per add-on it lists the objects a sync would create
-(whole YAML), change (unified diff of what changes), leave unchanged, and prune.
+defaults never show as changes. It shows the plan sync executes: per add-on the
+objects a sync would create (whole YAML), adopt (objects that exist but are not in the
+add-on's inventory), change (unified diff of what changes), leave unchanged, and
+prune, the Helm hooks that would run, and prunes the limits refuse.
 Secret values are never shown: each key reads (added), (changed), (unchanged) or
 (removed).
 
-Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error.`,
+Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error or
+anything sync would fail on (a refused prune, an object in a namespace that does not
+exist).`,
 		Example: `  # what a sync of prod would do
   addonsync diff prod
 
@@ -61,6 +69,8 @@ Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error.`
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or markdown")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
+	f.IntVar(&o.MaxPrune, "max-prune", 0, "as for sync: allow up to N deletions per add-on (-1: any)")
+	f.BoolVar(&o.Prune, "prune", o.Prune, "as for sync: include prunes")
 	return cmd
 }
 
@@ -80,6 +90,9 @@ func (o *diffOptions) Validate() error {
 	if o.Concurrency < 1 {
 		return Usage(fmt.Errorf("--concurrency %d: must be at least 1", o.Concurrency))
 	}
+	if o.MaxPrune < -1 {
+		return Usage(fmt.Errorf("--max-prune %d: must be -1 (no limit), 0 (configured limits) or more", o.MaxPrune))
+	}
 	return nil
 }
 
@@ -97,6 +110,9 @@ func (o *diffOptions) Run(ctx context.Context) error {
 	do := sync.DefaultDiffOptions()
 	do.Addons = o.Addons
 	do.Concurrency = o.Concurrency
+	do.MaxPrune = o.MaxPrune
+	do.NoPrune = !o.Prune
+	do.PruneLimits = cfg.Repository.Spec.Prune
 	res, diffErr := m.Diff(ctx, c, do)
 	if res != nil {
 		ro := sync.DiffReportOptions{Format: o.format, Color: renderToTerminal(o.g.Out) && !o.g.NoColor}

@@ -21,7 +21,7 @@ type syncOptions struct {
 	Cluster string
 	// Addons limits the sync to these add-ons (nothing is pruned as removed then).
 	Addons []string
-	// DryRun sends every write with dryRun=All and deletes nothing.
+	// DryRun prints the plan (what diff shows) and writes nothing.
 	DryRun bool
 	// Prune deletes objects no longer rendered (--prune, default true).
 	Prune bool
@@ -44,7 +44,10 @@ func newSyncCmd(g *GlobalOptions) *cobra.Command {
 		Short: "Apply a cluster's add-ons and prune what they no longer render",
 		Long: `sync renders every add-on of a cluster, then server-side applies them in dependsOn
 order: per add-on CRDs and Namespaces first (waiting until the CRDs are Established),
-cluster RBAC, the rest, admission webhooks last. Unchanged objects are not written.
+cluster RBAC, the rest, admission webhooks last. Unchanged objects are not written,
+and an unchanged add-on runs no Helm hook: install hooks run until an install
+completed, upgrade hooks when what the add-on renders changed. sync executes the same
+plan diff shows; objects that exist outside the inventory read "adopted".
 When every add-on applied, objects the add-on's inventory lists and the render no
 longer has are pruned, within the prune limits; add-ons removed from the cluster
 config are pruned with their inventory. Progress goes to stderr, the summary to
@@ -67,7 +70,7 @@ inventory namespace); while another addonsync holds it, sync fails at once (exit
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "sync only this add-on (repeatable); removed add-ons are not pruned then")
-	f.BoolVar(&o.DryRun, "dry-run", false, "send every write as a server-side dry run; delete nothing")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print what the sync would do (the plan diff shows); write nothing")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "prune objects no longer rendered")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "allow up to N deletions per add-on (-1: any), overriding the prune limits")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
@@ -152,6 +155,15 @@ func progressPrinter(w io.Writer, dryRun bool) func(sync.Event) {
 		case sync.EventAddonFinished:
 			if e.Result.Err != nil {
 				fmt.Fprintf(w, "%s: failed after %s: %v\n", e.Addon, e.Result.Duration.Round(time.Millisecond), e.Result.Err)
+				return
+			}
+			if dryRun { // the plan: what each write would be, and why
+				for _, en := range e.Result.ChangeSet.Entries {
+					if en.Action != sync.ActionUnchanged {
+						fmt.Fprintf(w, "%s: would be %s\n", e.Addon, en)
+					}
+				}
+				fmt.Fprintf(w, "%s: %s\n", e.Addon, e.Result.ChangeSet)
 				return
 			}
 			fmt.Fprintf(w, "%s: %s in %s\n", e.Addon, e.Result.ChangeSet, e.Result.Duration.Round(time.Millisecond))

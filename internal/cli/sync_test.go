@@ -120,6 +120,9 @@ func TestSyncCommand(t *testing.T) {
 		if !d.DryRun || d.Summary["configured"] != 1 || d.Summary["unchanged"] != 2 {
 			t.Errorf("dry run summary %+v", d)
 		}
+		if want := "web: would be ConfigMap/" + ns + "/web configured (render changed since the last sync)\n"; !strings.Contains(stderr, want) {
+			t.Errorf("progress lacks %q:\n%s", want, stderr)
+		}
 		dyn, err := dynamic.NewForConfig(env.Config)
 		if err != nil {
 			t.Fatal(err)

@@ -225,7 +225,8 @@ func (r *Runner) apply(ctx context.Context, cfg *config.Config, c *render.Cluste
 		res.ChangeSet = sres.ChangeSet()
 		s := res.ChangeSet.Summary()
 		res.Counts = Counts{
-			Created: s[sync.ActionCreated], Configured: s[sync.ActionConfigured],
+			// An adopted object was written as a configured one is: it existed before.
+			Created: s[sync.ActionCreated], Configured: s[sync.ActionConfigured] + s[sync.ActionAdopted],
 			Unchanged: s[sync.ActionUnchanged], Pruned: s[sync.ActionPruned],
 		}
 	}

@@ -15,6 +15,7 @@ type Action string
 const (
 	ActionCreated    Action = "created"
 	ActionConfigured Action = "configured"
+	ActionAdopted    Action = "adopted" // existed, not in the inventory; now applied and a member
 	ActionUnchanged  Action = "unchanged"
 	ActionPruned     Action = "pruned"
 	ActionDeleted    Action = "deleted" // deleted to be recreated (immutable field) or a hook object
@@ -23,7 +24,7 @@ const (
 )
 
 // actionOrder lists every Action in summary order.
-var actionOrder = []Action{ActionCreated, ActionConfigured, ActionUnchanged, ActionPruned, ActionDeleted, ActionSkipped, ActionFailed}
+var actionOrder = []Action{ActionCreated, ActionAdopted, ActionConfigured, ActionUnchanged, ActionPruned, ActionDeleted, ActionSkipped, ActionFailed}
 
 // String returns the action as printed in summaries.
 func (a Action) String() string { return string(a) }
@@ -65,7 +66,8 @@ type ChangeSetEntry struct {
 	Addon string `json:"addon"`
 	// Action taken.
 	Action Action `json:"action"`
-	// Message explains a skip, a failure or a kept object.
+	// Message explains a skip, a failure, a kept or adopted object, or why an object is
+	// configured (e.g. ".spec.replicas changed or removed by someone else").
 	Message string `json:"message,omitempty"`
 }
 

@@ -9,79 +9,91 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-func TestUpToDate(t *testing.T) {
-	u := func(o map[string]any) *unstructured.Unstructured { return &unstructured.Unstructured{Object: o} }
-	meta := func(hash string) map[string]any {
-		return map[string]any{"name": "x", "annotations": map[string]any{AnnotationAppliedHash: hash}}
-	}
-	desired := func() map[string]any {
-		return map[string]any{
-			"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("h1"),
-			"spec": map[string]any{
-				"replicas": int64(2),
-				"strategy": map[string]any{},
-				"template": map[string]any{
-					"metadata": map[string]any{"creationTimestamp": nil},
-					"spec": map[string]any{"containers": []any{map[string]any{
-						"name": "app", "resources": map[string]any{"limits": map[string]any{"cpu": "1000m", "memory": "1Gi"}},
-					}}},
-				},
-			},
-		}
-	}
-	live := func() map[string]any {
-		return map[string]any{
-			"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("h1"),
-			"spec": map[string]any{
-				"replicas": float64(2), "strategy": map[string]any{"type": "RollingUpdate"},
-				"template": map[string]any{
-					"metadata": map[string]any{},
-					"spec": map[string]any{"containers": []any{map[string]any{
-						"name": "app", "imagePullPolicy": "Always",
-						"resources": map[string]any{"limits": map[string]any{"cpu": "1", "memory": "1Gi"}},
-					}}},
-				},
-			},
-			"status": map[string]any{"replicas": int64(0)},
-		}
-	}
-	tests := []struct {
-		name   string
-		mutate func(d, l map[string]any)
-		want   bool
+// withManaged returns live with a managedFields entry of manager holding fieldsV1.
+func withManaged(live map[string]any, manager string, op metav1.ManagedFieldsOperationType, fieldsV1 string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: live}
+	u.SetManagedFields([]metav1.ManagedFieldsEntry{{
+		Manager: manager, Operation: op, APIVersion: "apps/v1", FieldsType: "FieldsV1",
+		FieldsV1: metav1.NewFieldsV1(fieldsV1),
+	}})
+	return u
+}
+
+func TestOwnsDesired(t *testing.T) {
+	desired := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "d", "namespace": "n", "labels": map[string]any{"app": "d", "tier": "dns"}, "creationTimestamp": nil},
+		"spec": map[string]any{
+			"replicas": int64(0),
+			"paused":   false,
+			"template": map[string]any{"spec": map[string]any{
+				"automountServiceAccountToken": false,
+				"containers": []any{map[string]any{
+					"name": "c", "args": []any{"--a"}, "env": []any{},
+					"ports":           []any{map[string]any{"containerPort": int64(53)}},
+					"securityContext": map[string]any{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true},
+				}},
+			}},
+		},
+		"status": map[string]any{"replicas": int64(1)},
+	}}
+	// As the API server writes it: a node lives while it holds a member, so a field removed
+	// leaves its parent only when a sibling remains.
+	const full = `{"f:metadata":{"f:labels":{"f:app":{},"f:tier":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
+		`"f:automountServiceAccountToken":{},"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:name":{},"f:args":{},"f:env":{},` +
+		`"f:ports":{"k:{\"containerPort\":53,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{}}},` +
+		`"f:securityContext":{"f:allowPrivilegeEscalation":{},"f:readOnlyRootFilesystem":{}}}}}}}}`
+	for _, tt := range []struct {
+		name     string
+		manager  string
+		op       metav1.ManagedFieldsOperationType
+		fieldsV1 string
+		wantPath string
+		want     bool
 	}{
-		{name: "server defaults and normalised quantities are equal", want: true},
-		{name: "another hash: the render changed", mutate: func(d, _ map[string]any) { d["metadata"] = meta("h2") }},
-		{name: "no hash on live: never applied by us", mutate: func(_, l map[string]any) { l["metadata"] = map[string]any{"name": "x"} }},
-		{name: "value changed by hand", mutate: func(_, l map[string]any) { l["spec"].(map[string]any)["replicas"] = int64(5) }},
-		{name: "field removed by hand", mutate: func(_, l map[string]any) { delete(l["spec"].(map[string]any), "replicas") }},
-		{name: "list element added by hand", mutate: func(_, l map[string]any) {
-			spec := l["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-			spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "sidecar"})
-		}},
-	}
-	for _, tt := range tests {
+		{name: "every field owned, zero values included", manager: "addonsync", op: metav1.ManagedFieldsOperationApply, fieldsV1: full, want: true},
+		{name: "no entry of the manager", manager: "kubectl", op: metav1.ManagedFieldsOperationApply, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
+		{name: "an Update entry is not the applied set", manager: "addonsync", op: metav1.ManagedFieldsOperationUpdate, fieldsV1: full, wantPath: `managedFields entry of "addonsync"`},
+		{
+			name: "false removed by hand", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:allowPrivilegeEscalation":{},`, ``, 1),
+			wantPath: ".spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
+		},
+		{
+			name: "automount false taken over", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:automountServiceAccountToken":{},`, ``, 1),
+			wantPath: ".spec.template.spec.automountServiceAccountToken",
+		},
+		{
+			name: "replicas 0 changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:replicas":{},`, ``, 1), wantPath: ".spec.replicas",
+		},
+		{
+			name: "empty list removed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:env":{},`, ``, 1), wantPath: ".spec.template.spec.containers[0].env",
+		},
+		{
+			name: "label changed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `"f:app":{},`, ``, 1), wantPath: ".metadata.labels.app",
+		},
+		{
+			name: "container renamed", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: strings.Replace(full, `\"name\":\"c\"`, `\"name\":\"other\"`, 1), wantPath: ".spec.template.spec.containers[0]",
+		},
+		{
+			name: "atomic list owned whole", manager: "addonsync", op: metav1.ManagedFieldsOperationApply,
+			fieldsV1: `{"f:metadata":{"f:labels":{"f:app":{},"f:tier":{}}},"f:spec":{"f:replicas":{},"f:paused":{},"f:template":{"f:spec":{` +
+				`"f:automountServiceAccountToken":{},"f:containers":{}}}}}`, want: true,
+		},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			d, l := desired(), live()
-			if tt.mutate != nil {
-				tt.mutate(d, l)
-			}
-			if got := UpToDate(u(d), u(l)); got != tt.want {
-				t.Errorf("UpToDate = %v, want %v", got, tt.want)
+			live := withManaged(desired.DeepCopy().Object, tt.manager, tt.op, tt.fieldsV1)
+			path, ok := ownsDesired(desired, live, "addonsync")
+			if ok != tt.want || path != tt.wantPath {
+				t.Errorf("ownsDesired = %q, %v; want %q, %v", path, ok, tt.wantPath, tt.want)
 			}
 		})
 	}
-	t.Run("Secret stringData compares with data", func(t *testing.T) {
-		d := u(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta("h"), "stringData": map[string]any{"p": "hunter2"}})
-		l := u(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": meta("h"), "data": map[string]any{"p": "aHVudGVyMg=="}})
-		if !UpToDate(d, l) {
-			t.Error("UpToDate = false, want true")
-		}
-		l.Object["data"] = map[string]any{"p": "b3RoZXI="}
-		if UpToDate(d, l) {
-			t.Error("changed secret: UpToDate = true, want false")
-		}
-	})
 }
 
 func TestApplyErrorMasksSecrets(t *testing.T) {
@@ -96,5 +108,32 @@ func TestApplyErrorMasksSecrets(t *testing.T) {
 	}
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "Secret/a/s") || !strings.Contains(err.Error(), "data[k]") {
 		t.Errorf("err = %v, want an Invalid error naming the object and the field", err)
+	}
+}
+
+func TestApplyErrorKeepsTheServersReasonForSecrets(t *testing.T) {
+	for _, tt := range []struct {
+		name, message, want string
+	}{
+		{
+			"bad base64", `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9`,
+			`Secret/a/s: apply failed: Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 9; Secret values are not shown`,
+		},
+		{
+			"invalid value", `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: data[k]: Invalid value: (hidden): bad; Secret values are not shown`,
+		},
+		{
+			"escaped quote", `Secret "s" is invalid: type: Invalid value: "a\"b": unknown`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: type: Invalid value: (hidden): unknown; Secret values are not shown`,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := metav1.Status{Status: metav1.StatusFailure, Code: 400, Reason: metav1.StatusReasonBadRequest, Message: tt.message}
+			err := applyError(ObjectID{Kind: "Secret", Namespace: "a", Name: "s"}, &apierrors.StatusError{ErrStatus: st})
+			if err.Error() != tt.want {
+				t.Errorf("error =\n  %s\nwant\n  %s", err, tt.want)
+			}
+		})
 	}
 }

@@ -1,6 +1,10 @@
 package sync
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/addonsync/addonsync/pkg/config"
+)
 
 // DiffOptions tune a Diff.
 type DiffOptions struct {
@@ -15,6 +19,12 @@ type DiffOptions struct {
 	// either); slower, for when something outside addonsync may have changed the objects in
 	// a way the comparison cannot see.
 	DryRunAll bool
+	// NoPrune leaves prunes out, as sync --prune=false does.
+	NoPrune bool
+	// MaxPrune overrides the prune limits as SyncOptions.MaxPrune does.
+	MaxPrune int
+	// PruneLimits are the repository's prune limits, as for a sync.
+	PruneLimits config.PruneLimits
 }
 
 // DefaultDiffOptions returns the options `addonsync diff` uses.
@@ -45,20 +55,42 @@ type AddonDiff struct {
 	Removed bool `json:"removed,omitempty"`
 	// Create lists objects that do not exist yet; each carries its whole YAML.
 	Create []ObjectDiff `json:"create"`
+	// Adopt lists objects that exist but are not in the add-on's inventory (made by kubectl,
+	// Helm or another add-on); each carries a unified diff of what the sync changes.
+	Adopt []ObjectDiff `json:"adopt"`
 	// Change lists objects a sync would modify; each carries a unified diff of the change.
 	Change []ObjectDiff `json:"change"`
 	// Unchanged counts objects a sync would leave as they are.
 	Unchanged int `json:"unchanged"`
 	// Prune lists objects the inventory holds that the render no longer has.
 	Prune []ObjectDiff `json:"prune"`
+	// PruneRefused lists the objects of a prune refused by the prune limits (Error says why).
+	PruneRefused []ObjectDiff `json:"pruneRefused,omitempty"`
+	// Keep lists members the render lacks that the prune rules keep; a sync releases them.
+	Keep []ObjectDiff `json:"keep,omitempty"`
+	// Hooks is the Helm hook phase a sync runs ("install" or "upgrade"); empty for none.
+	Hooks string `json:"hooks,omitempty"`
+	// Error says why a sync of the add-on would fail (e.g. a refused prune).
+	Error string `json:"error,omitempty"`
 }
 
 // Changes is the number of objects the add-on's sync would create, change or prune.
-func (a AddonDiff) Changes() int { return len(a.Create) + len(a.Change) + len(a.Prune) }
+// A hook phase to run counts as one.
+func (a AddonDiff) Changes() int {
+	n := len(a.Create) + len(a.Adopt) + len(a.Change) + len(a.Prune) + len(a.Keep)
+	if a.Hooks != "" {
+		n++
+	}
+	return n
+}
 
 // Summary counts the add-on's objects.
 func (a AddonDiff) Summary() DiffSummary {
-	return DiffSummary{Create: len(a.Create), Change: len(a.Change), Unchanged: a.Unchanged, Prune: len(a.Prune)}
+	s := DiffSummary{Create: len(a.Create), Adopt: len(a.Adopt), Change: len(a.Change), Unchanged: a.Unchanged, Prune: len(a.Prune), Keep: len(a.Keep)}
+	if a.Hooks != "" {
+		s.Hooks = 1
+	}
+	return s
 }
 
 // ObjectDiff is one object of a diff. Secret values never appear in it: Secret data and
@@ -95,16 +127,36 @@ type DiffSummary struct {
 	Unchanged int `json:"unchanged"`
 	// Prune counts objects to delete.
 	Prune int `json:"prune"`
+	// Adopt counts objects that exist but are not inventory members yet.
+	Adopt int `json:"adopt"`
+	// Keep counts members kept from the prune and released.
+	Keep int `json:"keep,omitempty"`
+	// Hooks counts the add-ons whose hooks run.
+	Hooks int `json:"hooks,omitempty"`
 }
 
-// String reads like "2 to create, 1 to change, 40 unchanged, 1 to prune".
+// String reads like "2 to create, 1 to change, 40 unchanged, 1 to prune"; adoptions, kept
+// objects and hooks are listed when there are any.
 func (s DiffSummary) String() string {
-	return fmt.Sprintf("%d to create, %d to change, %d unchanged, %d to prune", s.Create, s.Change, s.Unchanged, s.Prune)
+	out := fmt.Sprintf("%d to create, ", s.Create)
+	if s.Adopt > 0 {
+		out += fmt.Sprintf("%d to adopt, ", s.Adopt)
+	}
+	out += fmt.Sprintf("%d to change, %d unchanged, %d to prune", s.Change, s.Unchanged, s.Prune)
+	if s.Keep > 0 {
+		out += fmt.Sprintf(", %d to keep", s.Keep)
+	}
+	if s.Hooks > 0 {
+		out += fmt.Sprintf(", hooks in %d add-on(s)", s.Hooks)
+	}
+	return out
 }
 
-// HasChanges reports whether a sync would create, change or prune anything.
+// HasChanges reports whether a sync would write anything: create, adopt, change, prune or
+// release an object, or run a hook.
 func (r *DiffResult) HasChanges() bool {
-	return r.Summary.Create+r.Summary.Change+r.Summary.Prune > 0
+	s := r.Summary
+	return s.Create+s.Adopt+s.Change+s.Prune+s.Keep+s.Hooks > 0
 }
 
 // summarize fills Summary from the add-ons.
@@ -116,6 +168,9 @@ func (r *DiffResult) summarize() {
 		s.Change += as.Change
 		s.Unchanged += as.Unchanged
 		s.Prune += as.Prune
+		s.Adopt += as.Adopt
+		s.Keep += as.Keep
+		s.Hooks += as.Hooks
 	}
 	r.Summary = s
 }

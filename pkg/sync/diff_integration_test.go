@@ -111,8 +111,9 @@ func TestDiffAgainstCluster(t *testing.T) {
 	dep := find(t, objs, "Deployment/"+ns+"/app")
 	svc := find(t, objs, "Service/"+ns+"/app")
 	t.Run("server defaults never appear when the dry run compares", func(t *testing.T) {
-		// Without the applied hash the live copy is not known to be up to date, so Diff
-		// sends the dry-run apply and compares the defaulted objects field by field.
+		// Without the applied hash the live copy is not known to be up to date: a sync
+		// writes the hash back, so Diff lists the objects, and the dry-run apply compared
+		// field by field shows no server default as a change: the diff text is empty.
 		for _, o := range []*unstructured.Unstructured{dep, svc} {
 			patch := []byte(`[{"op":"remove","path":"/metadata/annotations/addonsync.io~1applied-hash"}]`)
 			if _, err := objectClient(t, m, o).Patch(ctx, o.GetName(), types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
@@ -120,11 +121,17 @@ func TestDiffAgainstCluster(t *testing.T) {
 			}
 		}
 		res := mustDiff(t, m, cluster(objs))
-		if res.HasChanges() {
-			t.Errorf("diff shows changes after only server defaults:\n%s", allFormats(t, res)[DiffFormatText])
+		if res.Summary != (DiffSummary{Change: 2, Unchanged: 2}) {
+			t.Errorf("Summary = %+v, want the two objects without their hash to change", res.Summary)
 		}
-		if res.Summary.Unchanged != 4 {
-			t.Errorf("Unchanged = %d, want 4", res.Summary.Unchanged)
+		for _, od := range res.Addons[0].Change {
+			if od.Diff != "" || !strings.Contains(od.Note, "only addonsync's bookkeeping") {
+				t.Errorf("%s: diff %q, note %q; want no field shown", od.Subject, od.Diff, od.Note)
+			}
+		}
+		mustSync(t, m, cluster(objs))
+		if res := mustDiff(t, m, cluster(objs)); res.HasChanges() {
+			t.Errorf("diff after the sync wrote the hashes back: %+v", res.Summary)
 		}
 	})
 
@@ -186,20 +193,14 @@ func TestDiffAgainstCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("kinds without a CRD and missing namespaces are creates with a note", func(t *testing.T) {
+	t.Run("a kind nobody serves and a namespace nobody creates are errors, as for sync", func(t *testing.T) {
 		widget := mustObject(t, "apiVersion: example.addonsync.io/v1\nkind: Widget\nmetadata: {name: w, namespace: "+ns+"}\nspec: {size: 3}\n")
 		elsewhere := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: "+ns+"-not-yet}\ndata: {k: v}\n")
-		res := mustDiff(t, m, cluster(append(clone(objs), widget, elsewhere)))
-		got := map[string]string{}
-		for _, od := range res.Addons[0].Create {
-			got[od.Subject] = od.Note
-		}
-		want := map[string]string{
-			"Widget/" + ns + "/w":            "CRD not installed yet",
-			"ConfigMap/" + ns + "-not-yet/c": `namespace "` + ns + `-not-yet" not created yet`,
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Create notes (-want +got):\n%s", diff)
+		_, err := m.Diff(ctx, cluster(append(clone(objs), widget, elsewhere)), DefaultDiffOptions())
+		for _, want := range []string{"does not serve kind Widget.example.addonsync.io", `namespace "` + ns + `-not-yet" does not exist`} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Diff error = %v, want %q", err, want)
+			}
 		}
 	})
 

@@ -5,106 +5,130 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
-	"golang.org/x/sync/errgroup"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
-// Notes on objects to create that a dry run cannot check yet.
-const (
-	noteCRDMissing = "CRD not installed yet"
-	noteNamespace  = "namespace %q not created yet"
-)
-
-// diffJob is one rendered object of one add-on to compare with the cluster.
-type diffJob struct {
-	run *addonRun
-	obj *unstructured.Unstructured
-}
-
-// diffOutcome is what comparing one object found.
-type diffOutcome struct {
-	od     ObjectDiff
-	action diffAction
-	err    error
-}
-
-// Diff tells what a Sync of c would do, changing nothing: every rendered object is applied
-// with dryRun=All (same field manager and force as a sync) and the result compared with the
-// live object, both without what the server owns; objects whose live copy is up to date are
-// counted unchanged without a request. Objects of kinds the cluster does not serve yet, or in
-// namespaces the sync creates, are listed as creates with a note. Prune candidates come from
-// each add-on's inventory. On errors Diff returns what it found and every error joined.
+// Diff tells what a Sync of c would do, changing nothing: it gathers the live state as a sync
+// does, dry-run applying (same field manager and force) every object that is not unchanged,
+// and renders the plan Decide makes of it: per add-on what is created, adopted, changed,
+// left unchanged or pruned, the hook phase that runs, and prunes refused by the limits. On
+// errors Diff returns what it found and every error joined; the same errors fail a sync.
 func (m *Manager) Diff(ctx context.Context, c *render.Cluster, o DiffOptions) (*DiffResult, error) {
 	o = o.withDefaults()
 	addons, err := selectAddons(c, o.Addons)
 	if err != nil {
 		return nil, err
 	}
-	res := &DiffResult{Cluster: c.Name, Revision: c.Revision, Addons: make([]AddonDiff, len(addons))}
-	runs := make([]*addonRun, len(addons))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Concurrency)
-	for i, a := range addons {
-		g.Go(func() error {
-			r, err := m.diffPrepare(gctx, a)
-			runs[i] = r
-			return err
-		})
+	policy := dryRunChanged
+	if o.DryRunAll {
+		policy = dryRunAll
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
+	po := PlanOptions{Prune: !o.NoPrune, MaxPrune: o.MaxPrune, PruneLimits: o.PruneLimits, Partial: len(o.Addons) > 0, FieldManager: m.opts.FieldManager}
+	in, err := m.gather(ctx, c, addons, po, gatherOptions{dryRun: policy, removed: po.Prune && !po.Partial})
+	if err != nil {
+		return nil, err
 	}
-	var jobs []diffJob
-	for _, r := range runs {
-		for _, obj := range r.objects {
-			jobs = append(jobs, diffJob{run: r, obj: obj})
-		}
+	plan := Decide(*in)
+	res, err := diffResult(plan, c, o.ContextLines)
+	if err = errors.Join(plan.Err(), err); err != nil {
+		return res, fmt.Errorf("cluster %q: %w", c.Name, err)
 	}
-	outcomes := m.diffObjects(ctx, jobs, o)
+	return res, nil
+}
+
+// diffResult renders a plan as a DiffResult.
+func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, error) {
+	res := &DiffResult{Cluster: c.Name, Revision: c.Revision, Addons: make([]AddonDiff, 0, len(p.Addons))}
 	var errs []error
-	next := 0
-	for i, r := range runs {
-		ad := &res.Addons[i]
-		*ad = AddonDiff{Name: r.addon.Name, Namespace: addonNamespace(r.addon), Create: []ObjectDiff{}, Change: []ObjectDiff{}, Prune: []ObjectDiff{}}
-		for range r.objects {
-			out := outcomes[next]
-			next++
-			switch {
-			case out.err != nil:
-				errs = append(errs, fmt.Errorf("add-on %q: %w", r.addon.Name, out.err))
-			case out.action == diffCreate:
-				ad.Create = append(ad.Create, out.od)
-			case out.action == diffChange:
-				ad.Change = append(ad.Change, out.od)
+	for i := range p.Addons {
+		ap := &p.Addons[i]
+		ad := AddonDiff{
+			Name: ap.Addon, Namespace: ap.Namespace, Removed: ap.Removed, Create: []ObjectDiff{},
+			Adopt: []ObjectDiff{}, Change: []ObjectDiff{}, Prune: []ObjectDiff{},
+		}
+		if ap.Hooks != HookPhaseNone && hasPhaseHooks(c, ap) {
+			ad.Hooks = ap.Hooks.String()
+		}
+		if ap.CreateNamespace {
+			ad.Create = append(ad.Create, ObjectDiff{Subject: "Namespace/" + ap.Namespace, APIVersion: "v1", Kind: "Namespace", Name: ap.Namespace, Note: "add-on namespace"})
+		}
+		for _, s := range ap.Objects {
+			od, err := objectDiff(s, contextLines)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			switch s.Verb {
+			case VerbCreate:
+				ad.Create = append(ad.Create, od)
+			case VerbAdopt:
+				ad.Adopt = append(ad.Adopt, od)
+			case VerbConfigure:
+				ad.Change = append(ad.Change, od)
 			default:
 				ad.Unchanged++
 			}
 		}
-		prune, err := m.diffPrune(ctx, r)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("add-on %q: %w", r.addon.Name, err))
+		for _, s := range ap.Prune {
+			od := ObjectDiff{Subject: s.ID.String(), Group: s.ID.Group, Kind: s.ID.Kind, Namespace: s.ID.Namespace, Name: s.ID.Name}
+			switch {
+			case s.Verb == VerbKeep:
+				od.Note = strings.TrimPrefix(s.Reason, "kept: ")
+				ad.Keep = append(ad.Keep, od)
+			case ap.PruneRefused != nil:
+				od.Note = "refused"
+				ad.PruneRefused = append(ad.PruneRefused, od)
+			default:
+				ad.Prune = append(ad.Prune, od)
+			}
 		}
-		ad.Prune = prune
-	}
-	if len(o.Addons) == 0 {
-		removed, err := m.diffRemoved(ctx, c)
-		if err != nil {
-			errs = append(errs, err)
+		if ap.PruneRefused != nil {
+			ad.Error = ap.PruneRefused.Error()
 		}
-		res.Addons = append(res.Addons, removed...)
+		if ap.Err != nil {
+			ad.Error = ap.Err.Error()
+		}
+		res.Addons = append(res.Addons, ad)
 	}
 	res.summarize()
-	if len(errs) > 0 {
-		return res, fmt.Errorf("cluster %q: diff incomplete: %w", c.Name, errors.Join(errs...))
+	return res, errors.Join(errs...)
+}
+
+func hasPhaseHooks(c *render.Cluster, ap *AddonPlan) bool {
+	pre, post := ap.Hooks.events()
+	for _, a := range c.Addons {
+		if a.Name == ap.Addon {
+			return len(hooksFor(a.Hooks, pre))+len(hooksFor(a.Hooks, post)) > 0
+		}
 	}
-	return res, nil
+	return false
+}
+
+// objectDiff shows one step: a create as the rendered YAML, a change or an adoption as the
+// unified diff of the live object against the dry-run result.
+func objectDiff(s ObjectStep, contextLines int) (ObjectDiff, error) {
+	if s.Verb == VerbCreate || s.Verb == VerbUnchanged || s.Live == nil {
+		od, _, err := compareObject(s.Desired, nil, nil, contextLines)
+		if s.Verb == VerbCreate && s.Reason != reasonNew {
+			od.Note = s.Reason
+		}
+		return od, err
+	}
+	if s.Merged == nil {
+		od, _, err := compareObject(s.Desired, nil, nil, contextLines)
+		od.YAML, od.Note = "", s.Reason
+		return od, err
+	}
+	od, _, err := compareObject(s.Desired, s.Live, s.Merged, contextLines)
+	switch {
+	case s.Verb == VerbAdopt:
+		od.Note = s.Reason
+	case od.Diff == "":
+		od.Note = s.Reason + "; only addonsync's bookkeeping (ownership, applied hash) changes"
+	}
+	return od, err
 }
 
 func (o DiffOptions) withDefaults() DiffOptions {
@@ -132,137 +156,4 @@ func selectAddons(c *render.Cluster, names []string) ([]*render.Addon, error) {
 		}
 	}
 	return out, nil
-}
-
-// diffPrepare prepares an add-on's objects as a sync would (namespaces, ApplySet label,
-// applied hash) and lists its live members once per kind and namespace.
-func (m *Manager) diffPrepare(ctx context.Context, a *render.Addon) (*addonRun, error) {
-	r := &addonRun{addon: a, opts: SyncOptions{DryRun: true, Progress: func(Event) {}}}
-	if err := m.prepare(ctx, r); err != nil {
-		return nil, fmt.Errorf("add-on %q: %w", a.Name, err)
-	}
-	if err := m.refreshLive(ctx, r, r.objects); err != nil {
-		return nil, fmt.Errorf("add-on %q: %w", a.Name, err)
-	}
-	return r, nil
-}
-
-// diffObjects compares every job's object concurrently; outcomes are written by index.
-func (m *Manager) diffObjects(ctx context.Context, jobs []diffJob, o DiffOptions) []diffOutcome {
-	outcomes := make([]diffOutcome, len(jobs))
-	var g errgroup.Group
-	g.SetLimit(o.Concurrency)
-	for i, j := range jobs {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				outcomes[i].err = fmt.Errorf("%s: %w", IDOf(j.obj), err)
-				return nil
-			}
-			od, action, err := m.diffObject(ctx, j.run, j.obj, o)
-			outcomes[i] = diffOutcome{od: od, action: action, err: err}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return outcomes
-}
-
-// diffObject compares one prepared object with the cluster.
-func (m *Manager) diffObject(ctx context.Context, r *addonRun, obj *unstructured.Unstructured, o DiffOptions) (ObjectDiff, diffAction, error) {
-	contextLines := o.ContextLines
-	id := IDOf(obj)
-	live := r.live[id]
-	if live != nil && !o.DryRunAll && UpToDate(obj, live) {
-		return ObjectDiff{}, diffUnchanged, nil
-	}
-	ri, err := m.resourceFor(obj)
-	if meta.IsNoMatchError(err) {
-		od, action, err := compareObject(obj, nil, nil, contextLines)
-		od.Note = noteCRDMissing
-		return od, action, err
-	}
-	if err != nil {
-		return ObjectDiff{}, "", fmt.Errorf("%s: %w", id, err)
-	}
-	if live == nil {
-		// Not a member (yet): it may still exist, made by hand or by another tool.
-		live, err = ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			live, err = nil, nil
-		}
-		if err != nil {
-			return ObjectDiff{}, "", fmt.Errorf("%s: read failed: %w", id, err)
-		}
-	}
-	merged, err := m.apply(ctx, ri, obj, r)
-	if err != nil {
-		if live == nil && apierrors.IsNotFound(err) && obj.GetNamespace() != "" {
-			od, action, cerr := compareObject(obj, nil, nil, contextLines)
-			od.Note = fmt.Sprintf(noteNamespace, obj.GetNamespace())
-			return od, action, cerr
-		}
-		return ObjectDiff{}, "", fmt.Errorf("dry run: %w", err)
-	}
-	return compareObject(obj, live, merged, contextLines)
-}
-
-// diffPrune lists the add-on's inventory members a sync would prune, as the prune phase
-// decides it: members the render lacks, except those the prune rules keep.
-func (m *Manager) diffPrune(ctx context.Context, r *addonRun) ([]ObjectDiff, error) {
-	if r.addon.Spec.Prune.Disabled {
-		return []ObjectDiff{}, nil
-	}
-	inv, err := m.readParent(ctx, r.set)
-	if err != nil {
-		return nil, err
-	}
-	skip := map[listKey]bool{}
-	for k := range r.listed {
-		skip[listKey{gvk: k.gvk.GroupKind().WithVersion(""), namespace: k.namespace}] = true
-	}
-	more, err := m.listInventory(ctx, inv, skip)
-	if err != nil {
-		return nil, fmt.Errorf("prune candidates: %w", err)
-	}
-	inv.Members = membersOf(append(liveValues(r), more...))
-	return pruneDiffs(PruneCandidates(inv, r.objects, r.addon.Spec.Prune)), nil
-}
-
-// diffRemoved lists the add-ons whose ApplySet parent is in the inventory namespace but which
-// the cluster no longer renders: a sync prunes all of their members.
-func (m *Manager) diffRemoved(ctx context.Context, c *render.Cluster) ([]AddonDiff, error) {
-	rendered := map[string]bool{}
-	for _, a := range c.Addons {
-		rendered[a.Name] = true
-	}
-	list, err := m.dynamic.Resource(configMapGVR).Namespace(m.opts.InventoryNamespace).List(ctx,
-		metav1.ListOptions{LabelSelector: LabelApplySetID + "," + render.LabelAddon})
-	if err != nil {
-		return nil, fmt.Errorf("inventory namespace %q: list parents: %w", m.opts.InventoryNamespace, err)
-	}
-	var out []AddonDiff
-	for _, p := range list.Items {
-		addon := p.GetLabels()[render.LabelAddon]
-		if rendered[addon] || p.GetName() != ParentPrefix+addon {
-			continue
-		}
-		inv, err := m.Inventory(ctx, addon)
-		if err != nil {
-			return nil, fmt.Errorf("removed add-on %q: %w", addon, err)
-		}
-		out = append(out, AddonDiff{
-			Name: addon, Removed: true, Create: []ObjectDiff{}, Change: []ObjectDiff{},
-			Prune: pruneDiffs(PruneCandidates(inv, nil, config.PrunePolicy{})),
-		})
-	}
-	return out, nil
-}
-
-// pruneDiffs lists a prune plan's deletions.
-func pruneDiffs(plan PrunePlan) []ObjectDiff {
-	out := make([]ObjectDiff, len(plan.Delete))
-	for i, id := range plan.Delete {
-		out[i] = ObjectDiff{Subject: id.String(), Group: id.Group, Kind: id.Kind, Namespace: id.Namespace, Name: id.Name}
-	}
-	return out
 }

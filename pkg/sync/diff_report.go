@@ -109,6 +109,12 @@ func textDiff(r *DiffResult, colour bool) string {
 			heading += " (namespace " + a.Namespace + ")"
 		}
 		fmt.Fprintf(&sb, "%s: %s\n", p.paint(ansiBold, heading), a.Summary())
+		if a.Hooks != "" {
+			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiYellow, "! "+a.Hooks+" hooks run"))
+		}
+		if a.Error != "" {
+			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiRed, "! "+a.Error))
+		}
 		for _, o := range a.Create {
 			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiGreen, "+ "+o.Subject+" (create"+noteSuffix(o.Note)+")"))
 			for _, l := range splitLines(o.YAML) {
@@ -121,8 +127,20 @@ func textDiff(r *DiffResult, colour bool) string {
 				fmt.Fprintf(&sb, "      %s\n", p.diffLine(l))
 			}
 		}
+		for _, o := range a.Adopt {
+			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiYellow, "~ "+o.Subject+" (adopt"+noteSuffix(o.Note)+")"))
+			for _, l := range splitLines(o.Diff) {
+				fmt.Fprintf(&sb, "      %s\n", p.diffLine(l))
+			}
+		}
 		for _, o := range a.Prune {
 			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiRed, "- "+o.Subject+" (prune"+noteSuffix(o.Note)+")"))
+		}
+		for _, o := range a.PruneRefused {
+			fmt.Fprintf(&sb, "  %s\n", "  "+o.Subject+" (prune refused)")
+		}
+		for _, o := range a.Keep {
+			fmt.Fprintf(&sb, "  %s\n", "= "+o.Subject+" (keep"+noteSuffix(o.Note)+")")
 		}
 	}
 	if len(r.Addons) > 0 {
@@ -186,8 +204,21 @@ func markdownAddon(a AddonDiff) string {
 		fmt.Fprintf(&list, "- change `%s`%s\n", o.Subject, markdownNote(o.Note))
 		fmt.Fprintf(&body, "--- %s (live)\n+++ %s (after sync)\n%s", o.Subject, o.Subject, o.Diff)
 	}
+	for _, o := range a.Adopt {
+		fmt.Fprintf(&list, "- adopt `%s`%s\n", o.Subject, markdownNote(o.Note))
+		fmt.Fprintf(&body, "--- %s (live)\n+++ %s (after sync)\n%s", o.Subject, o.Subject, o.Diff)
+	}
 	for _, o := range a.Prune {
 		fmt.Fprintf(&list, "- prune `%s`%s\n", o.Subject, markdownNote(o.Note))
+	}
+	for _, o := range a.Keep {
+		fmt.Fprintf(&list, "- keep `%s`%s\n", o.Subject, markdownNote(o.Note))
+	}
+	if a.Hooks != "" {
+		fmt.Fprintf(&list, "- %s hooks run\n", a.Hooks)
+	}
+	if a.Error != "" {
+		fmt.Fprintf(&list, "- **%s**\n", a.Error)
 	}
 	changes := "changes"
 	if a.Changes() == 1 {

@@ -184,3 +184,34 @@ func TestParseDiffFormat(t *testing.T) {
 		t.Errorf("ParseDiffFormat(yaml) = nil error, want one")
 	}
 }
+
+func TestWriteDiffShowsThePlan(t *testing.T) {
+	r := &DiffResult{Cluster: "prod", Addons: []AddonDiff{{
+		Name: "ingress", Namespace: "ingress", Hooks: "upgrade",
+		Adopt:        []ObjectDiff{{Subject: "ConfigMap/ingress/cm", Note: `exists, not in the add-on's inventory (held by field manager "kubectl")`, Diff: "@@ -1 +1 @@\n-a\n+b\n"}},
+		PruneRefused: []ObjectDiff{{Subject: "ConfigMap/ingress/old"}},
+		Keep:         []ObjectDiff{{Subject: "Namespace/legacy", Note: "Namespaces are not pruned unless prune.allowNamespaces is set"}},
+		Error:        `add-on "ingress": prune of 1 of 2 objects refused: more than 30 %`,
+		Create:       []ObjectDiff{}, Change: []ObjectDiff{}, Prune: []ObjectDiff{},
+	}}}
+	r.summarize()
+	var buf bytes.Buffer
+	if err := WriteDiff(&buf, r, DefaultDiffReportOptions()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"addon ingress (namespace ingress): 0 to create, 1 to adopt, 0 to change, 0 unchanged, 0 to prune, 1 to keep, hooks in 1 add-on(s)\n",
+		"  ! upgrade hooks run\n",
+		"  ! add-on \"ingress\": prune of 1 of 2 objects refused",
+		"  ~ ConfigMap/ingress/cm (adopt: exists, not in the add-on's inventory (held by field manager \"kubectl\"))\n      @@ -1 +1 @@\n      -a\n      +b\n",
+		"    ConfigMap/ingress/old (prune refused)\n",
+		"  = Namespace/legacy (keep: Namespaces are not pruned",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, buf.String())
+		}
+	}
+	if !r.HasChanges() {
+		t.Errorf("HasChanges = false with an adoption, a keep and hooks to run")
+	}
+}

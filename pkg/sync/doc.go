@@ -2,34 +2,56 @@
 // records what it applied in ApplySet-compatible inventories and prunes what is no longer
 // rendered.
 //
-// # Pipeline
+// # One plan: gather, decide, execute
 //
-// A Manager syncs a *render.Cluster add-on by add-on, in dependsOn order. Per add-on:
+// Sync, Diff and sync --dry-run share one planner. gather (gather.go) reads the live state
+// once: per add-on its ApplySet parent with the release record, one LIST per kind and
+// namespace (label selector part-of=<id>), a GET per rendered object that is not a member
+// (it may exist, made by kubectl or Helm), a GET per namespace no object was found in, and
+// server-side dry-run applies only where needed (Diff: for objects that change; Sync: where
+// the cheap check below cannot decide). Decide (plan.go) is a pure function of that state:
+// per object create, configure, unchanged, adopt, prune or keep with a reason; per add-on
+// the hook phase, the release record to write, and the prune (refused as a whole when over
+// the limits). Diff renders the plan, a dry run returns it, Sync executes it, add-on by
+// add-on in dependsOn order:
 //
-//	prepare          normalise objects, label them applyset.kubernetes.io/part-of=<id>
-//	loadInventory    read the ApplySet parent (ConfigMap addonsync-<addon>)
 //	widenInventory   record old ∪ new group-kinds and namespaces before touching anything
-//	ensureNamespace  create the add-on namespace when missing
-//	preHooks         Helm pre-install/pre-upgrade hooks (hooks.go)
+//	ensureNamespace  create the add-on namespace when the plan says it is missing
+//	preHooks         pre-install or pre-upgrade hooks, as the plan's phase says (hooks.go)
 //	applyStages      CRDs and Namespaces, wait Established; cluster RBAC; the rest; webhooks
-//	postHooks        Helm post-install/post-upgrade hooks (hooks.go)
+//	postHooks        post-install or post-upgrade hooks
 //	wait             health of the applied objects (wait.go)
+//	commitRelease    write the release record (nothing when it did not change)
 //
 // Only when every add-on of the cluster applied cleanly does the prune phase run: per add-on,
-// objects the inventory lists and the render lacks are deleted (within limits, never
-// Namespaces, CRDs, PersistentVolumes or claims unless the add-on opts in), then the parent is
-// narrowed to the new set. Add-ons removed from the cluster config are pruned, parent included.
+// the planned deletions (never Namespaces, CRDs, PersistentVolumes or claims unless the
+// add-on opts in), then the parent is narrowed to the new set. Add-ons removed from the
+// cluster config are pruned, parent included; objects another add-on now renders (a renamed
+// add-on) are adopted by it, not pruned.
 //
 // # Unchanged objects are not written
 //
-// Before applying a stage the Manager lists each kind once per namespace (label selector
-// part-of=<id>). An object is unchanged, and not sent, when its live copy carries the
-// addonsync.io/applied-hash of the desired object (so no field was dropped from the render)
-// and every desired value equals the live value (so nobody changed a field we set: drift by
-// hand is put back). Values compare semantically where the server normalises (numbers,
-// resource quantities, Secret stringData against data, null and empty as absent). Anything
-// else is applied; if the server then reports the same resourceVersion, the entry still reads
-// Unchanged. A no-op sync therefore sends only GET and LIST requests.
+// An object is unchanged when its live copy carries the addonsync.io/applied-hash of the
+// desired object (the render is what was last applied) and addonsync's managedFields entry
+// (operation Apply) still covers every field the desired object sets. The API server keeps
+// that entry exact: a field someone removes or changes (by update, patch or a forced apply)
+// leaves it, whatever its value, false, 0, "", [] and {} included. So a hand edit of any
+// field addonsync sets is seen and put back, without guessing the server's defaulting.
+// Where the entry lacks a field for another reason (the server drops a field it does not
+// know), a dry-run apply decides. TestUpToDateMatchesServerDryRun checks the verdict against
+// the server's dry run after hand edits of every kind. A no-op sync sends only GET and LIST
+// requests.
+//
+// # Helm hooks and the release record
+//
+// The parent's data key "release" records what Helm records of a release: the revision, the
+// digest of what was rendered at the last successful sync, whether an install completed,
+// the last hook outcome, the hook objects, and the namespace addonsync created. Install
+// hooks run until an install completed; upgrade hooks run when the digest changed since the
+// last successful sync (a failed hook leaves digest and install flag as they were, so the
+// same phase runs again); an unchanged add-on runs no hook and writes nothing. Removing an
+// add-on deletes its members, its last hook objects, and the namespace created for it when
+// its prune policy allowed Namespaces.
 //
 // Why not a dry-run apply per object and a compare (what kubectl diff and Flux do): it is a
 // PATCH per object, a thousand requests where this design needs one LIST per kind and

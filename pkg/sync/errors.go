@@ -127,17 +127,24 @@ func applyError(id ObjectID, err error) error {
 	return fmt.Errorf("%s: apply failed: %w", id, err)
 }
 
-// secretError reports a rejected Secret by reason and field names only: the API server's
-// messages may quote the invalid value.
+// secretError reports a rejected Secret with the API server's reason and message, with
+// every value the message quotes masked: "Invalid value: ..." quotes the rejected value.
 func secretError(id ObjectID, st metav1.Status) error {
-	var fields []string
-	if st.Details != nil {
-		for _, c := range st.Details.Causes {
-			fields = append(fields, c.Field)
-		}
+	msg := maskValues(st.Message)
+	if msg == "" {
+		msg = string(st.Reason)
 	}
 	return &maskedError{err: &apierrors.StatusError{ErrStatus: st}, msg: fmt.Sprintf(
-		"%s: apply failed: %s (fields: %s); values are not shown for Secrets", id, st.Reason, strings.Join(fields, ", "))}
+		"%s: apply failed: %s; Secret values are not shown", id, msg)}
+}
+
+// invalidValue matches the value part of a field error: `Invalid value: "x"` (JSON-quoted,
+// escapes included), or an unquoted value up to the next colon or comma.
+var invalidValue = regexp.MustCompile(`(Invalid value|Unsupported value|Duplicate value|Forbidden value): ("(?:[^"\\]|\\.)*"|[^:,\]]*)`)
+
+// maskValues replaces the values a server message quotes by "(hidden)".
+func maskValues(msg string) string {
+	return invalidValue.ReplaceAllString(msg, `$1: (hidden)`)
 }
 
 // maskedError prints msg but unwraps to the API error, so callers can still branch on it.

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,33 +30,15 @@ func (e *HookFailedError) Error() string {
 	return fmt.Sprintf("%s: %s hook failed: %s; fix the hook (kubectl describe %s) and sync again", e.Subject, e.Event, e.Reason, e.Subject)
 }
 
-// decideHookEvents records, before the inventory is widened (which creates the ApplySet
-// parent), whether this sync installs the add-on (no parent yet) or upgrades it.
-func (m *Manager) decideHookEvents(_ context.Context, r *addonRun) error {
-	r.install = r.inv == nil || !r.inv.Exists
-	return nil
-}
-
-// runPreHooks runs the add-on's pre-install or pre-upgrade hooks.
-func (m *Manager) runPreHooks(ctx context.Context, r *addonRun) error {
-	pre, _ := hookEvents(r.install)
-	return m.runHooks(ctx, r, pre)
-}
-
-// runPostHooks runs the add-on's post-install or post-upgrade hooks.
-func (m *Manager) runPostHooks(ctx context.Context, r *addonRun) error {
-	_, post := hookEvents(r.install)
-	return m.runHooks(ctx, r, post)
-}
-
 // runHooks runs the hooks of one event one at a time, lowest weight first, as Helm does: each
 // hook is (re)created and, if a Job or Pod, waited for until it succeeds or fails. A failure
 // stops the add-on. Hooks with hook-succeeded are deleted once every hook of the event
 // succeeded. Hook objects are not ApplySet members: never listed by the inventory, never
-// pruned. A dry run runs no hooks.
+// pruned (the release record lists them, so removing the add-on deletes them). A failure is
+// noted in the release record. An empty event runs nothing.
 func (m *Manager) runHooks(ctx context.Context, r *addonRun, event render.HookEvent) error {
 	hooks := hooksFor(r.addon.Hooks, event)
-	if len(hooks) == 0 || r.opts.DryRun {
+	if len(hooks) == 0 || event == "" {
 		return nil
 	}
 	timeout, err := waitTimeout(r.addon)
@@ -66,6 +49,10 @@ func (m *Manager) runHooks(ctx context.Context, r *addonRun, event render.HookEv
 	for i, h := range hooks {
 		objs[i] = m.hookObject(r, h)
 		if err := m.runHook(ctx, r, event, h, objs[i], timeout); err != nil {
+			var hfe *HookFailedError
+			if errors.As(err, &hfe) {
+				m.recordHookFailure(ctx, r, hfe)
+			}
 			return err
 		}
 	}

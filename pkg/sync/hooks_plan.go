@@ -21,16 +21,6 @@ const (
 	HookDeleteFailed = "hook-failed"
 )
 
-// hookEvents returns the events whose hooks run before and after an add-on's objects are
-// applied: pre-install and post-install on the first sync (no inventory yet), pre-upgrade
-// and post-upgrade on later ones.
-func hookEvents(install bool) (pre, post render.HookEvent) {
-	if install {
-		return render.HookPreInstall, render.HookPostInstall
-	}
-	return render.HookPreUpgrade, render.HookPostUpgrade
-}
-
 // hooksFor returns the hooks that run on event, lowest weight first, then by kind and name
 // (namespace breaking the last ties), as Helm orders them.
 func hooksFor(hooks []render.Hook, event render.HookEvent) []render.Hook {

@@ -53,15 +53,6 @@ func TestHooksFor(t *testing.T) {
 	}
 }
 
-func TestHookEvents(t *testing.T) {
-	if pre, post := hookEvents(true); pre != render.HookPreInstall || post != render.HookPostInstall {
-		t.Errorf("hookEvents(install) = %s, %s; want pre-install, post-install", pre, post)
-	}
-	if pre, post := hookEvents(false); pre != render.HookPreUpgrade || post != render.HookPostUpgrade {
-		t.Errorf("hookEvents(upgrade) = %s, %s; want pre-upgrade, post-upgrade", pre, post)
-	}
-}
-
 func TestHookHasPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -56,10 +57,12 @@ type jobController struct {
 	mu   gosync.Mutex
 	seen []string
 	uids map[types.UID]bool
+	// failOnce fails the next run of the named Jobs, once each.
+	failOnce map[string]bool
 }
 
 func runJobController(ctx context.Context, t *testing.T, ns string) *jobController {
-	jc := &jobController{uids: map[types.UID]bool{}}
+	jc := &jobController{uids: map[types.UID]bool{}, failOnce: map[string]bool{}}
 	ri := dyn(t).Resource(jobsGVR).Namespace(ns)
 	go func() {
 		for ctx.Err() == nil {
@@ -85,8 +88,10 @@ func (jc *jobController) finish(ctx context.Context, t *testing.T, ri interface 
 	jc.mu.Lock()
 	done := jc.uids[job.GetUID()]
 	jc.uids[job.GetUID()] = true
+	fail := strings.HasPrefix(job.GetName(), "fail-") || (!done && jc.failOnce[job.GetName()])
 	if !done {
 		jc.seen = append(jc.seen, job.GetName())
+		delete(jc.failOnce, job.GetName())
 	}
 	jc.mu.Unlock()
 	if done {
@@ -96,7 +101,7 @@ func (jc *jobController) finish(ctx context.Context, t *testing.T, ri interface 
 	cond := func(typ, reason, msg string) map[string]any {
 		return map[string]any{"type": typ, "status": "True", "reason": reason, "message": msg, "lastTransitionTime": now, "lastProbeTime": now}
 	}
-	if strings.HasPrefix(job.GetName(), "fail-") {
+	if fail {
 		msg := "Job has reached the specified backoff limit"
 		job.Object["status"] = map[string]any{"startTime": now, "failed": int64(1), "conditions": []any{
 			cond("FailureTarget", "BackoffLimitExceeded", msg), cond("Failed", "BackoffLimitExceeded", msg),
@@ -110,6 +115,13 @@ func (jc *jobController) finish(ctx context.Context, t *testing.T, ri interface 
 	if _, err := ri.UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil && ctx.Err() == nil && !apierrors.IsNotFound(err) {
 		t.Errorf("job controller: %s: %v", job.GetName(), err)
 	}
+}
+
+// failNext makes the next run of the named Job fail.
+func (jc *jobController) failNext(name string) {
+	jc.mu.Lock()
+	defer jc.mu.Unlock()
+	jc.failOnce[name] = true
 }
 
 func (jc *jobController) order() []string {
@@ -204,7 +216,14 @@ func TestSyncRunsHooks(t *testing.T) {
 		}
 	})
 
-	t.Run("runs pre-upgrade hooks on later syncs, recreating before-hook-creation hooks", func(t *testing.T) {
+	t.Run("an unchanged add-on runs no hook", func(t *testing.T) {
+		if got := slices.DeleteFunc(hookTimeline(sync(t)), func(s string) bool { return s == "applied" }); len(got) != 0 {
+			t.Errorf("hook timeline %v, want nothing", got)
+		}
+	})
+
+	t.Run("runs pre-upgrade hooks when the render changed, recreating before-hook-creation hooks", func(t *testing.T) {
+		c.Addons[0].Objects[0].Object["data"] = map[string]any{"key": "changed"}
 		want := []string{
 			"created Job/setup", "created ConfigMap/upgrade-marker",
 			"deleted Job/migrate (before-hook-creation)", "created Job/migrate",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -87,7 +88,12 @@ type Inventory struct {
 	Namespaces []string
 	// Members found by listing each group-kind in each namespace with the part-of label.
 	Members []Member
+	// Record is the release record the parent holds; nil when it holds none.
+	Record *ReleaseRecord
 }
+
+// DataRelease is the parent's data key holding the release record (JSON).
+const DataRelease = "release"
 
 // Inventory reads an add-on's ApplySet parent and lists its members.
 func (m *Manager) Inventory(ctx context.Context, addon string) (*Inventory, error) {
@@ -146,6 +152,13 @@ func (m *Manager) readParent(ctx context.Context, as applySet) (*Inventory, erro
 	ann := u.GetAnnotations()
 	inv.GroupKinds = parseGroupKinds(ann[AnnotationApplySetGroupKinds])
 	inv.Namespaces = normaliseNamespaces(append(splitList(ann[AnnotationApplySetNamespaces]), as.parent.Namespace))
+	if raw, ok, _ := unstructured.NestedString(u.Object, "data", DataRelease); ok {
+		rec := &ReleaseRecord{}
+		if err := json.Unmarshal([]byte(raw), rec); err != nil {
+			return nil, fmt.Errorf("inventory %s: data.%s: %w; delete the key to start the release over", as.parent, DataRelease, err)
+		}
+		inv.Record = rec
+	}
 	return inv, nil
 }
 
@@ -219,8 +232,8 @@ func scopeOf(objs []*unstructured.Unstructured) ([]schema.GroupKind, []string) {
 	return unionGroupKinds(gks, nil), normaliseNamespaces(nss)
 }
 
-// parentObject builds the parent ConfigMap recording gks and namespaces.
-func (m *Manager) parentObject(as applySet, gks []schema.GroupKind, nss []string) *unstructured.Unstructured {
+// parentObject builds the parent ConfigMap recording gks, namespaces and the release record.
+func (m *Manager) parentObject(as applySet, gks []schema.GroupKind, nss []string, rec *ReleaseRecord) *unstructured.Unstructured {
 	var extra []string
 	for _, n := range nss {
 		if n != as.parent.Namespace {
@@ -244,46 +257,38 @@ func (m *Manager) parentObject(as applySet, gks []schema.GroupKind, nss []string
 			},
 		},
 	}
+	if rec != nil {
+		b, _ := json.Marshal(rec)
+		cm.Data = map[string]string{DataRelease: string(b)}
+	}
 	obj, _ := runtime.DefaultUnstructuredConverter.ToUnstructured(cm)
 	u := &unstructured.Unstructured{Object: obj}
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 	return u
 }
 
-// writeParent applies the parent unless it already records exactly gks and nss.
-func (m *Manager) writeParent(ctx context.Context, as applySet, inv *Inventory, gks []schema.GroupKind, nss []string, dryRun bool) error {
+// writeParent applies the parent unless it already records exactly gks, nss and rec.
+func (m *Manager) writeParent(ctx context.Context, as applySet, inv *Inventory, gks []schema.GroupKind, nss []string, rec *ReleaseRecord) error {
 	nss = normaliseNamespaces(append(append([]string{}, nss...), as.parent.Namespace))
-	if inv.Exists && formatGroupKinds(inv.GroupKinds) == formatGroupKinds(gks) && strings.Join(inv.Namespaces, ",") == strings.Join(nss, ",") {
+	if inv.Exists && formatGroupKinds(inv.GroupKinds) == formatGroupKinds(gks) &&
+		strings.Join(inv.Namespaces, ",") == strings.Join(nss, ",") && sameRecord(inv.Record, rec) {
 		return nil
 	}
-	if dryRun {
-		return nil
-	}
-	u := m.parentObject(as, gks, nss)
+	u := m.parentObject(as, gks, nss, rec)
 	_, err := m.dynamic.Resource(configMapGVR).Namespace(as.parent.Namespace).Apply(ctx, as.parent.Name, u,
 		metav1.ApplyOptions{FieldManager: m.opts.FieldManager, Force: true})
 	if err != nil {
 		return fmt.Errorf("inventory %s: write failed: %w", as.parent, err)
 	}
-	inv.Exists, inv.GroupKinds, inv.Namespaces = true, gks, nss
+	inv.Exists, inv.GroupKinds, inv.Namespaces, inv.Record = true, gks, nss, rec
 	return nil
 }
 
-// loadInventory reads the add-on's parent.
-func (m *Manager) loadInventory(ctx context.Context, r *addonRun) error {
-	inv, err := m.readParent(ctx, r.set)
-	if err != nil {
-		return err
+func sameRecord(a, b *ReleaseRecord) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	r.inv = inv
-	return nil
-}
-
-// widenInventory records old ∪ new group-kinds and namespaces before anything is applied, so
-// a sync cut short leaves every object it created findable by the next one.
-func (m *Manager) widenInventory(ctx context.Context, r *addonRun) error {
-	gks, nss := scopeOf(r.objects)
-	return m.writeParent(ctx, r.set, r.inv, unionGroupKinds(r.inv.GroupKinds, gks), append(nss, r.inv.Namespaces...), r.opts.DryRun)
+	return *a == *b
 }
 
 // ensureInventoryNamespace creates the inventory namespace when missing.

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -118,7 +119,7 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (*Manager, error) {
 
 // SyncOptions tune one Sync call.
 type SyncOptions struct {
-	// DryRun sends every write with dryRun=All and deletes nothing.
+	// DryRun decides the plan and returns it as the result, writing nothing.
 	DryRun bool
 	// Prune deletes objects the inventory lists and the render lacks (default true).
 	Prune bool
@@ -188,6 +189,8 @@ type Result struct {
 	Cluster string `json:"cluster"`
 	// Addons in sync order, then removed add-ons.
 	Addons []AddonResult `json:"addons"`
+	// Plan is what the sync decided to do.
+	Plan *Plan `json:"-"`
 }
 
 // ChangeSet merges every add-on's change set.
@@ -204,21 +207,21 @@ type addonRun struct {
 	addon   *render.Addon
 	opts    SyncOptions
 	started time.Time
+	// crdScopes are the kinds the cluster's render defines and whether they are namespaced;
+	// nil takes those of the add-on's own CRDs.
+	crdScopes map[schema.GroupKind]bool
 
 	// Set by prepare.
 	set     applySet
 	objects []*unstructured.Unstructured
 	hashes  map[ObjectID]string
 
-	// Set by loadInventory; inv.Exists is false on the add-on's first sync (install).
-	inv *Inventory
-	// install is set by decideHookEvents (hooks.go) before widenInventory creates the parent.
-	install bool
-
-	// live holds the listed members, keyed by ID; listed records which lists were made.
-	mu     gosync.Mutex
-	live   map[ObjectID]*unstructured.Unstructured
-	listed map[listKey]bool
+	// Set from the plan.
+	state *AddonState
+	plan  *AddonPlan
+	steps map[ObjectID]*ObjectStep
+	// live holds the live copies of the objects, keyed by ID.
+	live map[ObjectID]*unstructured.Unstructured
 
 	changes ChangeSet
 }
@@ -229,28 +232,45 @@ type step struct {
 	run  func(ctx context.Context, r *addonRun) error
 }
 
-// addonPipeline lists the per-add-on steps in order.
+// addonPipeline lists the per-add-on steps that execute an add-on's plan, in order.
 func (m *Manager) addonPipeline() []step {
 	return []step{
-		{"prepare", m.prepare},
-		{"loadInventory", m.loadInventory},
-		{"decideHookEvents", m.decideHookEvents},
 		{"widenInventory", m.widenInventory},
 		{"ensureNamespace", m.ensureNamespace},
 		{"preHooks", m.preHooks},
 		{"applyStages", m.applyStages},
 		{"postHooks", m.postHooks},
 		{"wait", m.wait},
+		{"commitRelease", m.commitRelease},
 	}
 }
 
-// Sync applies every add-on of c in order, then, if all applied, prunes. On a partial failure
-// it returns the partial result and the error.
+func (o SyncOptions) planOptions(fieldManager string) PlanOptions {
+	return PlanOptions{Prune: o.Prune, MaxPrune: o.MaxPrune, PruneLimits: o.PruneLimits, Partial: o.Partial, FieldManager: fieldManager}
+}
+
+// Sync reads the cluster's state once, decides the plan (Decide) and executes it: add-on by
+// add-on in order, then, if all applied, the prunes. A dry run returns the plan as the
+// result and writes nothing. On a partial failure it returns the partial result and the
+// error.
 func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*Result, error) {
 	res := &Result{Cluster: c.Name}
 	progress := serialise(o.Progress)
 	o.Progress = progress
-	if !o.DryRun {
+	addons := make([]*render.Addon, len(c.Addons))
+	for i := range c.Addons {
+		addons[i] = &c.Addons[i]
+	}
+	in, err := m.gather(ctx, c, addons, o.planOptions(m.opts.FieldManager), gatherOptions{removed: o.Prune && !o.Partial})
+	if err != nil {
+		return res, err
+	}
+	plan := Decide(*in)
+	res.Plan = plan
+	if o.DryRun {
+		return planResult(plan, c, o), plan.Err()
+	}
+	if plan.changes() {
 		if err := m.ensureInventoryNamespace(ctx); err != nil {
 			return res, err
 		}
@@ -259,25 +279,16 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 	failed := map[string]bool{}
 	var errs []error
 	for i := range c.Addons {
-		a := &c.Addons[i]
-		progress(Event{Type: EventAddonStarted, Addon: a.Name})
-		r := &addonRun{addon: a, opts: o, started: time.Now()}
-		var err error
-		if dep := failedDependency(a, failed); dep != "" {
-			err = fmt.Errorf("add-on %q: skipped: dependency %q failed; fix it and sync again", a.Name, dep)
-			for _, obj := range a.Objects {
-				r.changes.Add(newEntry(a.Name, IDOf(obj), ActionSkipped, "dependency "+dep+" failed"))
-			}
-		} else {
-			err = m.runPipeline(ctx, r)
-		}
+		r := m.newRun(&in.Addons[i], &plan.Addons[i], o)
+		progress(Event{Type: EventAddonStarted, Addon: r.addon.Name})
+		err := m.runAddon(ctx, r, failed)
 		if err != nil {
-			failed[a.Name] = true
+			failed[r.addon.Name] = true
 			errs = append(errs, err)
 		}
-		res.Addons = append(res.Addons, AddonResult{Addon: a.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err})
+		res.Addons = append(res.Addons, AddonResult{Addon: r.addon.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err})
 		runs = append(runs, r)
-		progress(Event{Type: EventAddonFinished, Addon: a.Name, Result: &res.Addons[len(res.Addons)-1]})
+		progress(Event{Type: EventAddonFinished, Addon: r.addon.Name, Result: &res.Addons[len(res.Addons)-1]})
 		if ctx.Err() != nil {
 			break
 		}
@@ -286,7 +297,39 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 		errs = append(errs, ctx.Err())
 		return res, fmt.Errorf("cluster %q: nothing pruned because the apply did not complete: %w", c.Name, errors.Join(errs...))
 	}
-	return res, m.pruneAll(ctx, c, runs, res, o)
+	return res, m.pruneAll(ctx, c, runs, plan.Addons[len(c.Addons):], res, o)
+}
+
+// newRun sets up the execution of one add-on's plan.
+func (m *Manager) newRun(st *AddonState, ap *AddonPlan, o SyncOptions) *addonRun {
+	r := &addonRun{
+		addon: st.Addon, opts: o, started: time.Now(), state: st, plan: ap, set: m.applySetFor(st.Addon.Name),
+		steps: make(map[ObjectID]*ObjectStep, len(ap.Objects)), live: make(map[ObjectID]*unstructured.Unstructured, len(st.Objects)),
+	}
+	for i := range ap.Objects {
+		r.steps[ap.Objects[i].ID] = &ap.Objects[i]
+	}
+	for _, os := range st.Objects {
+		r.objects = append(r.objects, os.Desired)
+		if os.Live != nil {
+			r.live[IDOf(os.Desired)] = os.Live
+		}
+	}
+	return r
+}
+
+// runAddon executes one add-on's plan unless a dependency failed or the plan refused it.
+func (m *Manager) runAddon(ctx context.Context, r *addonRun, failed map[string]bool) error {
+	if dep := failedDependency(r.addon, failed); dep != "" {
+		for _, obj := range r.objects {
+			r.changes.Add(newEntry(r.addon.Name, IDOf(obj), ActionSkipped, "dependency "+dep+" failed"))
+		}
+		return fmt.Errorf("add-on %q: skipped: dependency %q failed; fix it and sync again", r.addon.Name, dep)
+	}
+	if r.plan.Err != nil {
+		return r.plan.Err
+	}
+	return m.runPipeline(ctx, r)
 }
 
 // runPipeline runs the steps of one add-on, stopping at the first error.
@@ -326,11 +369,17 @@ func serialise(f func(Event)) func(Event) {
 	}
 }
 
-// preHooks runs pre-install (first sync) or pre-upgrade hooks. Hooks are wired in by hooks.go.
-func (m *Manager) preHooks(ctx context.Context, r *addonRun) error { return m.runPreHooks(ctx, r) }
+// preHooks runs the pre hooks of the planned phase (hooks.go).
+func (m *Manager) preHooks(ctx context.Context, r *addonRun) error {
+	pre, _ := r.plan.Hooks.events()
+	return m.runHooks(ctx, r, pre)
+}
 
-// postHooks runs post-install or post-upgrade hooks.
-func (m *Manager) postHooks(ctx context.Context, r *addonRun) error { return m.runPostHooks(ctx, r) }
+// postHooks runs the post hooks of the planned phase.
+func (m *Manager) postHooks(ctx context.Context, r *addonRun) error {
+	_, post := r.plan.Hooks.events()
+	return m.runHooks(ctx, r, post)
+}
 
 // wait waits for the add-on's objects to be healthy when SyncOptions.Wait is set (wait.go).
 func (m *Manager) wait(ctx context.Context, r *addonRun) error { return m.waitForAddon(ctx, r) }

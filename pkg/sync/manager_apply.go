@@ -23,19 +23,29 @@ import (
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
-// prepare copies the add-on's objects, fills missing namespaces, labels them as members of the
-// add-on's ApplySet and records the hash of each as it will be applied.
+// prepare copies the add-on's objects, fills missing namespaces (and clears them on
+// cluster-scoped kinds, which a chart may have templated one into), moves Secret stringData
+// into data as the API server stores it, labels the objects as members of the add-on's
+// ApplySet and records the hash of each as it will be applied.
 func (m *Manager) prepare(_ context.Context, r *addonRun) error {
 	r.set = m.applySetFor(r.addon.Name)
 	r.hashes = make(map[ObjectID]string, len(r.addon.Objects))
-	r.live = map[ObjectID]*unstructured.Unstructured{}
-	r.listed = map[listKey]bool{}
-	crdScopes := renderedCRDScopes(r.addon.Objects)
+	crdScopes := r.crdScopes
+	if crdScopes == nil {
+		crdScopes = renderedCRDScopes(r.addon.Objects)
+	}
 	r.objects = make([]*unstructured.Unstructured, 0, len(r.addon.Objects))
 	for _, in := range r.addon.Objects {
 		obj := in.DeepCopy()
-		if obj.GetNamespace() == "" && m.isNamespaced(obj.GroupVersionKind(), crdScopes) {
+		namespaced, known := m.scopeOf(obj.GroupVersionKind(), crdScopes)
+		switch {
+		case obj.GetNamespace() == "" && namespaced:
 			obj.SetNamespace(addonNamespace(r.addon))
+		case obj.GetNamespace() != "" && known && !namespaced:
+			obj.SetNamespace("")
+		}
+		if obj.GetKind() == "Secret" && obj.GetAPIVersion() == "v1" {
+			obj.Object = secretDataOnly(obj.Object)
 		}
 		id := IDOf(obj)
 		if _, dup := r.hashes[id]; dup {
@@ -98,32 +108,40 @@ func renderedCRDScopes(objs []*unstructured.Unstructured) map[schema.GroupKind]b
 }
 
 func (m *Manager) isNamespaced(gvk schema.GroupVersionKind, crdScopes map[schema.GroupKind]bool) bool {
-	if ns, ok := crdScopes[gvk.GroupKind()]; ok {
-		return ns
-	}
-	mapping, err := m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	return err == nil && mapping.Scope.Name() == meta.RESTScopeNameNamespace
+	ns, _ := m.scopeOf(gvk, crdScopes)
+	return ns
 }
 
-// ensureNamespace creates the add-on namespace when missing and not rendered (like helm
-// --create-namespace). It is not a member of the inventory, so it is never pruned.
+// scopeOf tells whether a kind is namespaced, and whether its scope is known at all.
+func (m *Manager) scopeOf(gvk schema.GroupVersionKind, crdScopes map[schema.GroupKind]bool) (namespaced, known bool) {
+	if ns, ok := crdScopes[gvk.GroupKind()]; ok {
+		return ns, true
+	}
+	mapping, err := m.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return false, false
+	}
+	return mapping.Scope.Name() == meta.RESTScopeNameNamespace, true
+}
+
+// ensureNamespace creates the add-on namespace when the plan says it is missing (like helm
+// --create-namespace). It is not a member of the inventory, so it is never pruned with the
+// add-on's objects; the release record remembers it.
 func (m *Manager) ensureNamespace(ctx context.Context, r *addonRun) error {
-	ns := addonNamespace(r.addon)
-	if ns == "" {
+	ns := r.plan.Namespace
+	if !r.plan.CreateNamespace {
 		return nil
 	}
-	if _, rendered := r.hashes[ObjectID{Kind: "Namespace", Name: ns}]; rendered {
-		return nil
-	}
-	created, err := m.ensureNamespaceExists(ctx, ns, r.opts.DryRun)
+	created, err := m.ensureNamespaceExists(ctx, ns, false)
 	if err != nil {
 		return fmt.Errorf("namespace %q: %w", ns, err)
 	}
-	if created {
-		e := newEntry(r.addon.Name, ObjectID{Kind: "Namespace", Name: ns}, ActionCreated, "add-on namespace")
-		r.changes.Add(e)
-		r.opts.Progress(Event{Type: EventObject, Addon: r.addon.Name, Entry: &e})
+	if !created {
+		return nil // another add-on of the same namespace created it first
 	}
+	e := newEntry(r.addon.Name, ObjectID{Kind: "Namespace", Name: ns}, ActionCreated, "add-on namespace")
+	r.changes.Add(e)
+	r.opts.Progress(Event{Type: EventObject, Addon: r.addon.Name, Entry: &e})
 	return nil
 }
 
@@ -156,58 +174,23 @@ func (m *Manager) ensureNamespaceExists(ctx context.Context, ns string, dryRun b
 	return true, nil
 }
 
-// applyStages applies the objects stage by stage: CRDs and Namespaces (then waits for the CRDs
-// to be Established and resets the REST mapper), cluster RBAC, the rest, webhooks last.
+// applyStages applies the planned objects stage by stage: CRDs and Namespaces (then waits for
+// the CRDs to be Established and resets the REST mapper), cluster RBAC, the rest, webhooks
+// last. Unchanged objects are reported and not sent.
 func (m *Manager) applyStages(ctx context.Context, r *addonRun) error {
 	for _, st := range stagesOf(r.objects) {
 		start := time.Now()
-		if err := m.refreshLive(ctx, r, st.objects); err != nil {
-			return fmt.Errorf("stage %s: %w", st.stage, err)
-		}
 		entries, err := m.applyAll(ctx, r, st.objects)
 		r.changes.Add(entries...)
 		if err != nil {
 			return fmt.Errorf("stage %s: %w", st.stage, err)
 		}
-		if st.stage == stageCRDsNamespaces && !r.opts.DryRun {
+		if st.stage == stageCRDsNamespaces {
 			if err := m.establishCRDs(ctx, r, st.objects, entries); err != nil {
 				return err
 			}
 		}
 		m.log.Debug("stage applied", "addon", r.addon.Name, "stage", st.stage.String(), "objects", len(st.objects), "duration", time.Since(start))
-	}
-	return nil
-}
-
-// refreshLive lists, once per kind and namespace, the members the objects may already be.
-func (m *Manager) refreshLive(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured) error {
-	var keys []listKey
-	seen := map[listKey]bool{}
-	for _, o := range objs {
-		k := listKey{gvk: o.GroupVersionKind(), namespace: o.GetNamespace()}
-		if !r.listed[k] && !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	results := make([][]*unstructured.Unstructured, len(keys))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.opts.Concurrency)
-	for i, k := range keys {
-		g.Go(func() error {
-			objs, err := m.listMembers(gctx, r.set.id, k)
-			results[i] = objs
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	for i, k := range keys {
-		r.listed[k] = true
-		for _, o := range results[i] {
-			r.live[IDOf(o)] = o
-		}
 	}
 	return nil
 }
@@ -251,41 +234,34 @@ func (m *Manager) resourceFor(obj *unstructured.Unstructured) (dynamic.ResourceI
 	return m.dynamic.Resource(mapping.Resource), nil
 }
 
-// applyObject applies one object unless its live copy is already up to date.
+// applyObject executes the plan's step for one object.
 func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructured.Unstructured) (ChangeSetEntry, error) {
 	id := IDOf(obj)
-	r.mu.Lock()
-	live := r.live[id]
-	r.mu.Unlock()
-	if live != nil && UpToDate(obj, live) {
+	st := r.steps[id]
+	if st == nil || st.Verb == VerbUnchanged {
 		return newEntry(r.addon.Name, id, ActionUnchanged, ""), nil
 	}
 	ri, err := m.resourceFor(obj)
 	if err != nil {
-		if r.opts.DryRun && meta.IsNoMatchError(err) {
-			return newEntry(r.addon.Name, id, ActionCreated, "kind served once its CRD is applied"), nil
-		}
 		return ChangeSetEntry{}, fmt.Errorf("%s: %w", id, err)
 	}
-	out, err := m.apply(ctx, ri, obj, r)
+	out, err := m.applyObj(ctx, ri, obj, forceConflicts(r.addon), false)
 	if err != nil {
 		var imm *ImmutableFieldError
-		if errors.As(err, &imm) && r.addon.Spec.Sync.Recreate && !r.opts.DryRun {
+		if errors.As(err, &imm) && r.addon.Spec.Sync.Recreate {
 			return m.recreate(ctx, ri, obj, r, imm)
-		}
-		if r.opts.DryRun && apierrors.IsNotFound(err) && live == nil {
-			return newEntry(r.addon.Name, id, ActionCreated, "namespace created on sync"), nil
 		}
 		return ChangeSetEntry{}, err
 	}
-	if r.opts.DryRun && live != nil {
-		// A dry run keeps the resourceVersion: compare the would-be object instead.
-		if sameContent(live, out) {
-			return newEntry(r.addon.Name, id, ActionUnchanged, ""), nil
-		}
-		return newEntry(r.addon.Name, id, ActionConfigured, ""), nil
+	a := st.Verb.action()
+	if st.Live != nil && st.Live.GetResourceVersion() == out.GetResourceVersion() {
+		a = ActionUnchanged
 	}
-	return newEntry(r.addon.Name, id, actionFor(live, out, m.opts.FieldManager), ""), nil
+	msg := ""
+	if a != ActionUnchanged && (st.Verb == VerbAdopt || st.Verb == VerbConfigure) {
+		msg = st.Reason
+	}
+	return newEntry(r.addon.Name, id, a, msg), nil
 }
 
 // sameContent compares two versions of an object without managedFields and resourceVersion.
@@ -300,10 +276,11 @@ func sameContent(a, b *unstructured.Unstructured) bool {
 	return reflect.DeepEqual(strip(a), strip(b))
 }
 
-// apply sends one server-side apply, translating conflicts and immutable-field errors.
-func (m *Manager) apply(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, r *addonRun) (*unstructured.Unstructured, error) {
-	opts := metav1.ApplyOptions{FieldManager: m.opts.FieldManager, Force: forceConflicts(r.addon)}
-	if r.opts.DryRun {
+// applyObj sends one server-side apply (a dry run when dryRun), translating conflicts and
+// immutable-field errors.
+func (m *Manager) applyObj(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, force, dryRun bool) (*unstructured.Unstructured, error) {
+	opts := metav1.ApplyOptions{FieldManager: m.opts.FieldManager, Force: force}
+	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	out, err := ri.Apply(ctx, obj.GetName(), obj, opts)
@@ -315,24 +292,6 @@ func (m *Manager) apply(ctx context.Context, ri dynamic.ResourceInterface, obj *
 
 func forceConflicts(a *render.Addon) bool {
 	return a.Spec.Sync.ForceConflicts == nil || *a.Spec.Sync.ForceConflicts
-}
-
-// actionFor tells created from configured from unchanged: a listed object whose
-// resourceVersion did not move is unchanged; an object not listed was created unless another
-// manager already had fields in it (adopted, so configured).
-func actionFor(live, out *unstructured.Unstructured, manager string) Action {
-	if live != nil {
-		if live.GetResourceVersion() == out.GetResourceVersion() {
-			return ActionUnchanged
-		}
-		return ActionConfigured
-	}
-	for _, mf := range out.GetManagedFields() {
-		if mf.Manager != manager {
-			return ActionConfigured
-		}
-	}
-	return ActionCreated
 }
 
 // recreate deletes an object whose immutable fields changed, waits until it is gone and
@@ -353,7 +312,7 @@ func (m *Manager) recreate(ctx context.Context, ri dynamic.ResourceInterface, ob
 	if err != nil {
 		return ChangeSetEntry{}, fmt.Errorf("%s: waiting for deletion before recreate: %w", id, err)
 	}
-	if _, err := m.apply(ctx, ri, obj, r); err != nil {
+	if _, err := m.applyObj(ctx, ri, obj, forceConflicts(r.addon), false); err != nil {
 		return ChangeSetEntry{}, err
 	}
 	return newEntry(r.addon.Name, id, ActionConfigured, "recreated: immutable "+cause.fieldList()+" changed"), nil

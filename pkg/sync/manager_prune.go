@@ -13,13 +13,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
-// pruneAll prunes every synced add-on, then every add-on no longer rendered (unless the render
-// is partial). Failures of one add-on do not stop the others.
-func (m *Manager) pruneAll(ctx context.Context, c *render.Cluster, runs []*addonRun, res *Result, o SyncOptions) error {
+// pruneAll executes the prune steps of every synced add-on, then removes every add-on the
+// cluster no longer renders. Failures of one add-on do not stop the others.
+func (m *Manager) pruneAll(ctx context.Context, c *render.Cluster, runs []*addonRun, removed []AddonPlan, res *Result, o SyncOptions) error {
 	var errs []error
 	for i, r := range runs {
 		if !o.Prune || r.addon.Spec.Prune.Disabled {
@@ -34,9 +33,13 @@ func (m *Manager) pruneAll(ctx context.Context, c *render.Cluster, runs []*addon
 			errs = append(errs, err)
 		}
 	}
-	if o.Prune && !o.Partial {
-		removed, err := m.pruneRemoved(ctx, c, o)
-		res.Addons = append(res.Addons, removed...)
+	for i := range removed {
+		ap := &removed[i]
+		start := time.Now()
+		o.Progress(Event{Type: EventAddonStarted, Addon: ap.Addon})
+		cs, err := m.removeAddon(ctx, ap, o)
+		res.Addons = append(res.Addons, AddonResult{Addon: ap.Addon, ChangeSet: cs, Duration: time.Since(start), Err: err, Removed: true})
+		o.Progress(Event{Type: EventAddonFinished, Addon: ap.Addon, Result: &res.Addons[len(res.Addons)-1]})
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -45,57 +48,42 @@ func (m *Manager) pruneAll(ctx context.Context, c *render.Cluster, runs []*addon
 	return nil
 }
 
-// pruneAddon deletes the members the render lacks and narrows the parent to the new set.
+// pruneAddon executes the planned prune (refused as a whole when over the limit) and
+// narrows the parent to the new set.
 func (m *Manager) pruneAddon(ctx context.Context, r *addonRun, o SyncOptions) error {
-	skip := map[listKey]bool{}
-	for k := range r.listed {
-		skip[listKey{gvk: k.gvk.GroupKind().WithVersion(""), namespace: k.namespace}] = true
+	if r.plan.PruneRefused != nil {
+		return r.plan.PruneRefused
 	}
-	more, err := m.listInventory(ctx, r.inv, skip)
-	if err != nil {
-		return fmt.Errorf("add-on %q: prune: %w", r.addon.Name, err)
-	}
-	objs := append(liveValues(r), more...)
-	r.inv.Members = membersOf(objs)
-	plan := PruneCandidates(r.inv, r.objects, r.addon.Spec.Prune)
-	limit := effectiveLimit(o.PruneLimits, r.addon.Spec.Prune.Limits, o.MaxPrune)
-	if err := limit.check(r.addon.Name, len(plan.Delete), len(r.inv.Members)); err != nil {
-		return err
-	}
-	entries, err := m.executePrune(ctx, r.addon.Name, plan, o)
+	entries, err := m.executePrune(ctx, r.addon.Name, r.plan.Prune, o)
 	r.changes.Add(entries...)
 	if err != nil {
 		return fmt.Errorf("add-on %q: %w", r.addon.Name, err)
 	}
 	gks, nss := scopeOf(r.objects)
-	return m.writeParent(ctx, r.set, r.inv, gks, nss, o.DryRun)
+	rec := r.plan.Record
+	return m.writeParent(ctx, r.set, r.state.Inventory, gks, nss, &rec)
 }
 
-func liveValues(r *addonRun) []*unstructured.Unstructured {
-	out := make([]*unstructured.Unstructured, 0, len(r.live))
-	for _, o := range r.live {
-		out = append(out, o)
-	}
-	return out
-}
-
-// executePrune deletes plan.Delete stage by stage in reverse apply order (Background
-// propagation) and releases plan.Keep from the inventory. In a dry run nothing is written.
-func (m *Manager) executePrune(ctx context.Context, addon string, plan PrunePlan, o SyncOptions) ([]ChangeSetEntry, error) {
+// executePrune deletes the prune steps stage by stage in reverse apply order (Background
+// propagation) and releases the keep steps from the inventory.
+func (m *Manager) executePrune(ctx context.Context, addon string, steps []ObjectStep, o SyncOptions) ([]ChangeSetEntry, error) {
 	var entries []ChangeSetEntry
 	var errs []error
-	for _, k := range plan.Keep {
-		e := newEntry(addon, k.ID, ActionSkipped, "kept: "+k.Reason)
-		if !o.DryRun {
-			if err := m.release(ctx, k.ID); err != nil {
-				e = newEntry(addon, k.ID, ActionFailed, err.Error())
-				errs = append(errs, err)
-			}
+	var del []ObjectID
+	for _, s := range steps {
+		if s.Verb != VerbKeep {
+			del = append(del, s.ID)
+			continue
+		}
+		e := stepEntry(addon, s)
+		if err := m.release(ctx, s.ID); err != nil {
+			e = newEntry(addon, s.ID, ActionFailed, err.Error())
+			errs = append(errs, err)
 		}
 		entries = append(entries, e)
 		o.Progress(Event{Type: EventPrune, Addon: addon, Entry: &e})
 	}
-	for _, group := range byStage(plan.Delete) {
+	for _, group := range byStage(del) {
 		batch := make([]ChangeSetEntry, len(group))
 		berrs := make([]error, len(group))
 		g := errgroup.Group{}
@@ -103,7 +91,7 @@ func (m *Manager) executePrune(ctx context.Context, addon string, plan PrunePlan
 		for i, id := range group {
 			g.Go(func() error {
 				err := ctx.Err()
-				if err == nil && !o.DryRun {
+				if err == nil {
 					err = m.deleteObject(ctx, id)
 				}
 				batch[i], berrs[i] = newEntry(addon, id, ActionPruned, ""), err
@@ -221,61 +209,35 @@ func (m *Manager) listInventory(ctx context.Context, inv *Inventory, skip map[li
 	return out, nil
 }
 
-// pruneRemoved prunes every add-on whose parent is in the inventory namespace but which the
-// cluster no longer renders, then deletes its parent. Only the count limit applies: removing
-// an add-on removes all of it by intent.
-func (m *Manager) pruneRemoved(ctx context.Context, c *render.Cluster, o SyncOptions) ([]AddonResult, error) {
-	rendered := map[string]bool{}
-	for _, a := range c.Addons {
-		rendered[a.Name] = true
-	}
-	list, err := m.dynamic.Resource(configMapGVR).Namespace(m.opts.InventoryNamespace).List(ctx,
-		metav1.ListOptions{LabelSelector: LabelApplySetID + "," + render.LabelAddon})
-	if err != nil {
-		return nil, fmt.Errorf("inventory namespace %q: list parents: %w", m.opts.InventoryNamespace, err)
-	}
-	var results []AddonResult
-	var errs []error
-	for _, p := range list.Items {
-		addon := p.GetLabels()[render.LabelAddon]
-		if rendered[addon] || p.GetName() != ParentPrefix+addon {
-			continue
-		}
-		start := time.Now()
-		o.Progress(Event{Type: EventAddonStarted, Addon: addon})
-		cs, err := m.removeAddon(ctx, addon, o)
-		results = append(results, AddonResult{Addon: addon, ChangeSet: cs, Duration: time.Since(start), Err: err, Removed: true})
-		o.Progress(Event{Type: EventAddonFinished, Addon: addon, Result: &results[len(results)-1]})
-		errs = append(errs, err)
-	}
-	return results, errors.Join(errs...)
-}
-
-// removeAddon prunes all of a removed add-on's members, then its parent.
-func (m *Manager) removeAddon(ctx context.Context, addon string, o SyncOptions) (ChangeSet, error) {
+// removeAddon executes the plan of a removed add-on: its members, its last hook objects, the
+// namespace addonsync created for it (when its prune policy allowed that), then its parent.
+func (m *Manager) removeAddon(ctx context.Context, ap *AddonPlan, o SyncOptions) (ChangeSet, error) {
 	var cs ChangeSet
-	inv, err := m.Inventory(ctx, addon)
-	if err != nil {
-		return cs, fmt.Errorf("removed add-on %q: %w", addon, err)
+	if ap.PruneRefused != nil {
+		return cs, ap.PruneRefused
 	}
-	plan := PruneCandidates(inv, nil, config.PrunePolicy{})
-	limit := effectiveLimit(o.PruneLimits, config.PruneLimits{}, o.MaxPrune)
-	limit.maxPercent = -1
-	if err := limit.check(addon, len(plan.Delete), len(inv.Members)); err != nil {
-		return cs, err
-	}
-	entries, err := m.executePrune(ctx, addon, plan, o)
+	entries, err := m.executePrune(ctx, ap.Addon, ap.Prune, o)
 	cs.Add(entries...)
 	if err != nil {
-		return cs, fmt.Errorf("removed add-on %q: %w", addon, err)
+		return cs, fmt.Errorf("removed add-on %q: %w", ap.Addon, err)
 	}
-	if o.DryRun {
-		return cs, nil
+	extra := append([]ObjectID{}, ap.DeleteHooks...)
+	if ap.DeleteNamespace != "" {
+		extra = append(extra, ObjectID{Kind: "Namespace", Name: ap.DeleteNamespace})
 	}
+	for _, id := range extra {
+		if err := m.deleteObject(ctx, id); err != nil {
+			return cs, fmt.Errorf("removed add-on %q: %w", ap.Addon, err)
+		}
+		e := newEntry(ap.Addon, id, ActionDeleted, "removed with the add-on")
+		cs.Add(e)
+		o.Progress(Event{Type: EventPrune, Addon: ap.Addon, Entry: &e})
+	}
+	parent := m.applySetFor(ap.Addon).parent
 	bg := metav1.DeletePropagationBackground
-	err = m.dynamic.Resource(configMapGVR).Namespace(inv.Parent.Namespace).Delete(ctx, inv.Parent.Name, metav1.DeleteOptions{PropagationPolicy: &bg})
+	err = m.dynamic.Resource(configMapGVR).Namespace(parent.Namespace).Delete(ctx, parent.Name, metav1.DeleteOptions{PropagationPolicy: &bg})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return cs, fmt.Errorf("removed add-on %q: inventory %s: delete failed: %w", addon, inv.Parent, err)
+		return cs, fmt.Errorf("removed add-on %q: inventory %s: delete failed: %w", ap.Addon, parent, err)
 	}
 	return cs, nil
 }

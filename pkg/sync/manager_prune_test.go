@@ -79,8 +79,9 @@ func TestSyncCancelled(t *testing.T) {
 	t.Run("a sync cancelled half-way leaves what it created findable", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
+		rec.reset() // counts the writes of this sync only
 		rec.mu.Lock()
-		rec.cancelAfter, rec.cancel = 30, cancel
+		rec.cancelAfter, rec.cancel = 25, cancel
 		rec.mu.Unlock()
 		_, err := m.Sync(ctx, cluster(grown), syncOpts())
 		rec.mu.Lock()
