@@ -220,14 +220,15 @@ func TestRunnerEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("a second run changes nothing but the hook, which is recreated", func(t *testing.T) {
+	t.Run("a second run changes nothing and runs no hook", func(t *testing.T) {
 		o := f.options(t)
 		o.Clusters = []string{"test"}
 		rep, _ := f.run(t, o)
 		if err := rep.Error(); err != nil {
 			t.Fatal(err)
 		}
-		want := []clusterRow{{"test", "release-1.35", release, StatusSynced, Counts{Created: 1, Unchanged: 2}, time.Second}}
+		// main's sync planner runs no hook on an unchanged cluster (PRODUCT.md).
+		want := []clusterRow{{"test", "release-1.35", release, StatusSynced, Counts{Unchanged: 2}, time.Second}}
 		if diff := cmp.Diff(want, clusterRows(rep)); diff != "" {
 			t.Errorf("clusters (-want +got):\n%s", diff)
 		}
