@@ -31,8 +31,10 @@ type reconcileOptions struct {
 	ShardIndex, ShardCount int
 	// Clusters limits the run to these clusters (before sharding).
 	Clusters []string
-	// NoUpgrade skips the upgrade pull requests.
+	// NoUpgrade skips the upgrade pull requests (and the backports after them).
 	NoUpgrade bool
+	// NoBackport skips the backport pull requests.
+	NoBackport bool
 	// Prune deletes objects no longer rendered.
 	Prune bool
 	// Wait waits for each add-on to be healthy before the next one.
@@ -66,14 +68,15 @@ func newReconcileCmd(g *GlobalOptions) *cobra.Command {
 	o := newReconcileOptions(g)
 	cmd := &cobra.Command{
 		Use:   "reconcile",
-		Short: "Sync every cluster from its own branch, then open upgrade pull requests",
+		Short: "Sync every cluster from its own branch, then open upgrade and backport pull requests",
 		Long: `reconcile is what the CronJob runs. It mirrors the config repo (--repo-url, into
 --work-dir) or reads --repo, then for every cluster of this shard (clusters sorted by
 name; cluster i belongs to shard i % --shard-count) renders the cluster from its own
 branch (release-<minor>, or main; --ref auto is the default here) and syncs it while
 holding the cluster's sync lease. A cluster that fails, or whose lease another addonsync
 holds, is reported and the others go on. Shard 0 then opens or updates the upgrade pull
-requests (as "upgrade pr" does) unless --no-upgrade.
+requests (as "upgrade pr" does) unless --no-upgrade, and then carries main's merged
+changes to the release branches (as "backport" does) unless --no-backport.
 
 Progress goes to stderr; a summary table (or -o json) to stdout.
 Exit status: 0 every cluster synced, 2 usage or config error, 3 a cluster or the
@@ -108,6 +111,7 @@ func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.ShardCount, "shard-count", o.ShardCount, "number of shards the clusters are split into")
 	f.StringArrayVar(&o.Clusters, "cluster", nil, "only this cluster (repeatable; sharding applies to the rest)")
 	f.BoolVar(&o.NoUpgrade, "no-upgrade", false, "do not open or update upgrade pull requests")
+	f.BoolVar(&o.NoBackport, "no-backport", false, "do not carry main's changes to the release branches")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "prune objects no longer rendered")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
 	f.DurationVar(&o.ClusterTimeout, "cluster-timeout", o.ClusterTimeout, "give up on a cluster after this long (0: never)")
@@ -190,6 +194,9 @@ func (o *reconcileOptions) reconcile(ctx context.Context) *reconcile.Report {
 			Remote:   git.RemoteOptions{URL: o.remote, Token: o.token, Dir: o.upDir},
 			Renderer: ropts.Renderer, NewPullRequests: gitHubPullRequests(o.token), Explain: explainPRError, Logger: o.g.Logger,
 		}}
+		if !o.NoBackport {
+			ropts.Steps = append(ropts.Steps, backportStep(o.g, o.remote, o.token, o.upDir, ropts.Renderer))
+		}
 	}
 	runner, err := reconcile.NewRunner(ropts)
 	if err != nil {

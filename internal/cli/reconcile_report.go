@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/addonsync/addonsync/pkg/backport"
 	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/reconcile"
 	"github.com/addonsync/addonsync/pkg/sync"
@@ -98,12 +99,26 @@ func upgradeResults(rep *reconcile.Report) []upgrade.Result {
 	return out
 }
 
+// backportResults are the backport step's results in rep.
+func backportResults(rep *reconcile.Report) []backport.Result {
+	out := []backport.Result{}
+	for _, s := range rep.Steps {
+		for _, it := range s.Items {
+			if r, ok := it.Detail.(backport.Result); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
 // reconcileJSON is the -o json document.
 type reconcileJSON struct {
-	Clusters []clusterJSON `json:"clusters"`
-	Upgrades []prRow       `json:"upgrades"`
-	Duration string        `json:"duration"`
-	Error    string        `json:"error,omitempty"`
+	Clusters  []clusterJSON `json:"clusters"`
+	Upgrades  []prRow       `json:"upgrades"`
+	Backports []backportRow `json:"backports"`
+	Duration  string        `json:"duration"`
+	Error     string        `json:"error,omitempty"`
 }
 
 type clusterJSON struct {
@@ -124,7 +139,7 @@ func (o *reconcileOptions) write(w io.Writer, rep *reconcile.Report) error {
 }
 
 func writeReconcileJSON(w io.Writer, rep *reconcile.Report) error {
-	doc := reconcileJSON{Clusters: []clusterJSON{}, Upgrades: []prRow{}, Duration: rep.Duration.Round(time.Millisecond).String()}
+	doc := reconcileJSON{Clusters: []clusterJSON{}, Upgrades: []prRow{}, Backports: backportRows(backportResults(rep)), Duration: rep.Duration.Round(time.Millisecond).String()}
 	for _, c := range rep.Clusters {
 		cj := clusterJSON{
 			Cluster: c.Cluster, Branch: c.Branch, Revision: c.Revision, Status: c.Status.String(),

@@ -227,6 +227,7 @@ func TestRunnerEndToEnd(t *testing.T) {
 		if err := rep.Error(); err != nil {
 			t.Fatal(err)
 		}
+		// main's sync planner runs no hook on an unchanged cluster (PRODUCT.md).
 		want := []clusterRow{{"test", "release-1.35", release, StatusSynced, Counts{Unchanged: 2}, time.Second}}
 		if diff := cmp.Diff(want, clusterRows(rep)); diff != "" {
 			t.Errorf("clusters (-want +got):\n%s", diff)

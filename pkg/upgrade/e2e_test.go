@@ -211,7 +211,7 @@ func TestUpgradePR(t *testing.T) {
 			"-  version: 1.0.0\n+  version: 1.1.0\n",
 			"-  password: (masked)\n+  password: (masked, changed)\n",
 			"`release-1.33`: not backported",
-			"`release-1.34`: will be backported",
+			"`release-1.34`: backported by `addonsync backport` once this is merged",
 			"description: Widget CRD for 1.1.0",
 		} {
 			if !strings.Contains(pr.Body, want) {
@@ -243,7 +243,7 @@ func TestUpgradePR(t *testing.T) {
 			t.Fatalf("results = %s", resultText(results))
 		}
 		prs := f.gh.PRs()
-		if len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.2.0" || !strings.Contains(prs[0].Body, "`release-1.33`: will be backported") {
+		if len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.2.0" || !strings.Contains(prs[0].Body, "`release-1.33`: backported by `addonsync backport` once this is merged") {
 			t.Fatalf("PRs = %+v", prs)
 		}
 		if n := f.git.Git(t, repoName, "rev-list", "--count", "main.."+branch); strings.TrimSpace(n) != "1" {
@@ -270,8 +270,13 @@ func TestUpgradePR(t *testing.T) {
 		if got := f.git.Rev(t, repoName, branch); got != edited {
 			t.Errorf("person's commit lost: branch %s, want %s", got, edited)
 		}
-		if w := f.gh.Writes(); len(w) != writes {
+		// The only write is one comment saying addonsync stopped; a rerun does not repeat it.
+		if w := f.gh.Writes(); len(w) != writes+1 || !strings.HasSuffix(w[writes].Path, "/issues/1/comments") || !strings.Contains(w[writes].Body, "no longer pushes") {
 			t.Errorf("wrote to GitHub: %+v", w[writes:])
+		}
+		f.run(t, f.executor(t, gitToken, githubToken, false))
+		if w := f.gh.Writes(); len(w) != writes+1 {
+			t.Errorf("a rerun wrote to GitHub again: %+v", w[writes+1:])
 		}
 	})
 }
@@ -426,8 +431,9 @@ func TestUpgradePRMainMoves(t *testing.T) {
 		if len(results) != 1 || results[0].Pushed || f.git.Rev(t, repoName, branch) != first {
 			t.Fatalf("results = %s", resultText(results))
 		}
-		// The body is rendered against main as it is now (replicas 3), so the PR is updated once.
-		if results[0].Action != ActionUpdated || len(f.gh.Writes()) != writes+1 || !strings.Contains(f.gh.PRs()[0].Body, `replicas: "3"`) {
+		// Both clusters render from their release branches (release-1.33, release-1.34), which
+		// main's commit does not touch, so the body stays and nothing is written.
+		if results[0].Action != ActionUnchanged || len(f.gh.Writes()) != writes || strings.Contains(f.gh.PRs()[0].Body, `replicas: "3"`) {
 			t.Errorf("action %s, writes %+v", results[0].Action, f.gh.Writes()[writes:])
 		}
 	})

@@ -39,6 +39,9 @@ const (
 	ActionUnchanged Action = "unchanged"
 	// ActionEditedByPerson: the upgrade branch has commits addonsync did not make; left alone.
 	ActionEditedByPerson Action = "edited by a person"
+	// ActionClosed: main already has the version; the open pull request was closed with a
+	// comment and its branch deleted.
+	ActionClosed Action = "closed"
 	// ActionDryRun: nothing was pushed or written to GitHub.
 	ActionDryRun Action = "dry-run"
 	// ActionFailed: see Result.Err.
@@ -202,11 +205,16 @@ func (e *Executor) Apply(ctx context.Context, b Bump) Result {
 		if st.current {
 			res.Action = ActionUnchanged
 			e.log.Info("main already has this version or a newer one", "addon", b.Addon, "version", st.from)
-			return res
+			return e.closeMoot(ctx, res, st)
 		}
 		if st.edited {
 			res.Action, res.Commit = ActionEditedByPerson, st.remote.String()
 			e.log.Info("upgrade branch edited by a person; leaving it", "addon", b.Addon, "branch", st.branch)
+			if lc, ok := e.o.PullRequests.(LifecyclePullRequests); ok && !e.o.DryRun {
+				if err := SayEdited(ctx, lc, st.branch, st.main); err != nil {
+					return failed(res, err)
+				}
+			}
 			return res
 		}
 		if !st.push || e.o.DryRun {
@@ -244,6 +252,24 @@ func (e *Executor) Apply(ctx context.Context, b Bump) Result {
 	res.Action = action
 	if res.Pushed && action == ActionUnchanged {
 		res.Action = ActionUpdated
+	}
+	return res
+}
+
+// closeMoot closes the open upgrade pull request of an add-on whose version main already
+// has (or passed), with a comment saying so, and deletes its branch.
+func (e *Executor) closeMoot(ctx context.Context, res Result, st *branchState) Result {
+	lc, ok := e.o.PullRequests.(LifecyclePullRequests)
+	if !ok || e.o.DryRun || e.repo.RemoteBranch(st.branch).IsZero() {
+		return res
+	}
+	reason := fmt.Sprintf("%s already has add-on %s at %s, so this upgrade is superseded", st.main, res.Addon, st.from)
+	pr, closed, err := ClosePullRequest(ctx, lc, st.branch, st.main, reason)
+	if err != nil {
+		return failed(res, err)
+	}
+	if closed {
+		res.Action, res.PullRequest = ActionClosed, pr
 	}
 	return res
 }
@@ -449,8 +475,15 @@ func (e *Executor) Run(ctx context.Context, do DiscoverOptions, addons []string)
 	bumps := Plan(current, avail, branches, e.o.Now())
 	var results []Result
 	for _, b := range bumps {
-		if b.Actionable() {
+		switch {
+		case b.Actionable():
 			results = append(results, e.Apply(ctx, b))
+		case b.Status == StatusUpToDate:
+			// An upgrade pull request left open for a version main now has is moot.
+			st := &branchState{main: cfg.Ref, branch: cfg.Repository.Spec.Branches.UpgradePrefix + b.Addon, from: b.From}
+			if r := e.closeMoot(ctx, Result{Addon: b.Addon, From: b.From, Branch: st.branch, Action: ActionUnchanged}, st); r.Action != ActionUnchanged {
+				results = append(results, r)
+			}
 		}
 	}
 	return bumps, results, errors.Join(errs...)
