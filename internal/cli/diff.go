@@ -46,8 +46,8 @@ defaults never show as changes. It shows the plan sync executes: per add-on the
 objects a sync would create (whole YAML), adopt (objects that exist but are not in the
 add-on's inventory), change (unified diff of what changes), leave unchanged, and
 prune, the Helm hooks that would run, and prunes the limits refuse.
-Secret values are never shown: each key reads (added), (changed), (unchanged) or
-(removed).
+Secret values are never shown: a key whose value stays reads (masked), the others
+(masked, changed), (masked, added) or (masked, removed).
 
 Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error or
 anything sync would fail on (a refused prune, an object in a namespace that does not

@@ -88,7 +88,7 @@ func TestDiffCommand(t *testing.T) {
 		}
 		for _, want := range []string{
 			"  + ConfigMap/" + ns + "/web (create)", "  + Secret/" + ns + "/web (create)", "  + Service/" + ns + "/web (create)",
-			"      +  password: (added)", "cluster test: 3 to create, 0 to change, 0 unchanged, 0 to prune",
+			"      +  password: (masked, added)", "cluster test: 3 to create, 0 to change, 0 unchanged, 0 to prune",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)

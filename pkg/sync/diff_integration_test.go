@@ -166,7 +166,7 @@ func TestDiffAgainstCluster(t *testing.T) {
 			t.Fatalf("Change = %v, want the Secret", got)
 		}
 		d := res.Addons[0].Change[0].Diff
-		if !strings.Contains(d, "+  password: (changed)") || !strings.Contains(d, "   user: (unchanged)") {
+		if !strings.Contains(d, "+  password: (masked, changed)") || !strings.Contains(d, "   user: (masked)") {
 			t.Errorf("Secret diff does not say per key what changed:\n%s", d)
 		}
 		for f, out := range allFormats(t, res) {
@@ -177,7 +177,7 @@ func TestDiffAgainstCluster(t *testing.T) {
 					}
 				}
 			}
-			if !strings.Contains(out, "password: (changed)") {
+			if !strings.Contains(out, "password: (masked, changed)") {
 				t.Errorf("%s output does not show the password as changed", f)
 			}
 		}

@@ -153,7 +153,7 @@ func TestWriteDiff(t *testing.T) {
 					t.Errorf("%s output shows the secret value %q", f, v)
 				}
 			}
-			if !strings.Contains(out, "token: (changed)") {
+			if !strings.Contains(out, "token: (masked, changed)") {
 				t.Errorf("%s output does not say the token changed", f)
 			}
 		}
