@@ -11,13 +11,14 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
 type clustersOptions struct {
 	g *GlobalOptions
 	// Output is table, wide (add-on names and kubeconfig), json or yaml.
-	Output OutputFormat
+	Output output.Format
 }
 
 func newClustersCmd(g *GlobalOptions) *cobra.Command {
@@ -38,7 +39,7 @@ and its add-ons, in the order sync applies them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputWide, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.Wide, output.JSON, output.YAML)
 	return cmd
 }
 
@@ -66,9 +67,9 @@ func (o *clustersOptions) Run(_ context.Context) error {
 		return err
 	}
 	if o.Output.Structured() {
-		return writeStructured(o.g.Out, o.Output, rows)
+		return output.WriteStructured(o.g.Out, o.Output, rows)
 	}
-	return printClusters(o.g.Out, rows, gitRepo, o.Output == OutputWide)
+	return printClusters(o.g.Out, rows, gitRepo, o.Output == output.Wide)
 }
 
 // clusterRows describes every cluster; gitRepo is false when dir is not a git repository

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/internal/kube"
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 	"github.com/addonsync/addonsync/pkg/sync"
@@ -21,8 +22,8 @@ type diffOptions struct {
 	Cluster string
 	// Addons limits the diff to these add-ons.
 	Addons []string
-	// Output is the -o flag: text, json or markdown.
-	Output string
+	// Output is the -o flag: text, json, yaml or markdown.
+	Output output.Format
 	// CacheDir overrides the chart cache directory.
 	CacheDir string
 	// Concurrency bounds the dry-run requests in flight.
@@ -31,12 +32,10 @@ type diffOptions struct {
 	MaxPrune int
 	// Prune includes prunes, as sync --prune does.
 	Prune bool
-
-	format sync.DiffFormat
 }
 
 func newDiffCmd(g *GlobalOptions) *cobra.Command {
-	o := &diffOptions{g: g, Output: sync.DiffFormatText.String(), Concurrency: sync.DefaultDiffOptions().Concurrency, Prune: true}
+	o := &diffOptions{g: g, Concurrency: sync.DefaultDiffOptions().Concurrency, Prune: true}
 	cmd := &cobra.Command{
 		Use:   "diff CLUSTER",
 		Short: "Show what a sync would change on a cluster",
@@ -64,9 +63,9 @@ exist).`,
 		ValidArgsFunction: completeClusters(g),
 		RunE:              runWithArgs(o),
 	}
+	output.AddFlag(cmd, &o.Output, output.DiffFormats()...)
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "diff only this add-on (repeatable)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or markdown")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "as for sync: allow up to N deletions per add-on (-1: any)")
@@ -82,11 +81,6 @@ func (o *diffOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *diffOptions) Validate() error {
-	f, err := sync.ParseDiffFormat(o.Output)
-	if err != nil {
-		return Usage(err)
-	}
-	o.format = f
 	if o.Concurrency < 1 {
 		return Usage(fmt.Errorf("--concurrency %d: must be at least 1", o.Concurrency))
 	}
@@ -115,8 +109,8 @@ func (o *diffOptions) Run(ctx context.Context) error {
 	do.PruneLimits = cfg.Repository.Spec.Prune
 	res, diffErr := m.Diff(ctx, c, do)
 	if res != nil {
-		ro := sync.DiffReportOptions{Format: o.format, Color: renderToTerminal(o.g.Out) && !o.g.NoColor}
-		if err := sync.WriteDiff(o.g.Out, res, ro); err != nil {
+		ro := output.DiffOptions{Format: o.Output, Color: renderToTerminal(o.g.Out) && !o.g.NoColor}
+		if err := output.WriteDiff(o.g.Out, res, ro); err != nil {
 			return err
 		}
 	}

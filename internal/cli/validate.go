@@ -9,13 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
 type validateOptions struct {
 	g *GlobalOptions
 	// Output is table, json or yaml.
-	Output OutputFormat
+	Output output.Format
 }
 
 func newValidateCmd(g *GlobalOptions) *cobra.Command {
@@ -37,7 +38,7 @@ It exits 0 when the config is valid and 2 when it has problems.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	return cmd
 }
 
@@ -68,7 +69,7 @@ func (o *validateOptions) Run(_ context.Context) error {
 		res.Problems = []*config.Error{}
 	}
 	if o.Output.Structured() {
-		if err := writeStructured(o.g.Out, o.Output, res); err != nil {
+		if err := output.WriteStructured(o.g.Out, o.Output, res); err != nil {
 			return err
 		}
 	} else if err := printValidate(o.g.Out, res); err != nil {
