@@ -13,6 +13,7 @@ import (
 
 	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/render"
 )
 
 type clustersOptions struct {
@@ -28,10 +29,14 @@ func newClustersCmd(g *GlobalOptions) *cobra.Command {
 		Short: "List the clusters, their Kubernetes minor, branch and add-ons",
 		Long: `clusters lists every cluster of the config repo with its Kubernetes minor, the branch
 it is rendered from (its release branch, or main when that branch does not exist yet)
-and its add-ons, in the order sync applies them.`,
+and its add-ons, in the order sync applies them. With -o wide it renders every cluster
+(charts from the cache or their repositories) to show the order the render infers: an
+add-on using kinds whose CustomResourceDefinitions another add-on renders syncs after it,
+shown as "app(after monitoring)".`,
 		Example: `  addonsync clusters
 
-  # add-on names and how each cluster is reached
+  # add-on names, how each cluster is reached, and the add-ons that run as Helm
+  # releases today (reads each cluster)
   addonsync clusters -o wide
 
   # as seen on a release branch
@@ -56,8 +61,8 @@ type clusterRow struct {
 	Addons              []string `json:"addons"`
 }
 
-// Run lists the clusters.
-func (o *clustersOptions) Run(_ context.Context) error {
+// Run lists the clusters; with -o wide also the add-ons that run as Helm releases today.
+func (o *clustersOptions) Run(ctx context.Context) error {
 	cfg, err := loadConfig(o.g)
 	if err != nil {
 		return err
@@ -66,10 +71,40 @@ func (o *clustersOptions) Run(_ context.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.Output == output.Wide {
+		o.inferOrder(ctx, cfg, rows)
+	}
 	if o.Output.Structured() {
 		return output.WriteStructured(o.g.Out, o.Output, rows)
 	}
-	return printClusters(o.g.Out, rows, gitRepo, o.Output == output.Wide)
+	if err := printClusters(o.g.Out, rows, gitRepo, o.Output == output.Wide); err != nil || o.Output != output.Wide {
+		return err
+	}
+	return printHelmReleases(o.g.Out, helmReleaseRows(ctx, o.g, cfg, rows))
+}
+
+// inferOrder replaces each row's add-ons by the order the render gives, marking the
+// add-ons ordered by the CRDs they use; a cluster that does not render keeps its config
+// order, with a warning on stderr.
+func (o *clustersOptions) inferOrder(ctx context.Context, cfg *config.Config, rows []clusterRow) {
+	ro := render.DefaultOptions()
+	ro.Logger = o.g.Logger
+	r := render.New(ro)
+	for i := range rows {
+		c, err := r.RenderCluster(ctx, cfg, rows[i].Name, render.RenderOptions{})
+		if err != nil {
+			fmt.Fprintf(o.g.ErrOut, "warning: cluster %q: add-on order without CRD dependencies, the cluster does not render: %s\n", rows[i].Name, ErrorMessage(err))
+			continue
+		}
+		rows[i].Addons = rows[i].Addons[:0]
+		for _, a := range c.Addons {
+			name := a.Name
+			if len(a.InferredDependsOn) > 0 {
+				name += "(after " + strings.Join(a.InferredDependsOn, ",") + ")"
+			}
+			rows[i].Addons = append(rows[i].Addons, name)
+		}
+	}
 }
 
 // clusterRows describes every cluster; gitRepo is false when dir is not a git repository

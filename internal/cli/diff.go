@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/internal/kube"
@@ -177,6 +179,26 @@ func newClusterManager(ctx context.Context, g *GlobalOptions, cfg *config.Config
 	return m, nil
 }
 
+// clusterDiscovery lists what a cluster serves, once per run, for the render's API set.
+func clusterDiscovery(g *GlobalOptions, cfg *config.Config, cluster string) render.DiscoveryFunc {
+	return render.CachedDiscovery(func(ctx context.Context) ([]*metav1.APIResourceList, error) {
+		rc, err := kube.RESTConfig(ctx, clusterKubeconfig(g, cfg, cluster), kube.DefaultOptions())
+		if err != nil {
+			return nil, err
+		}
+		dc, err := discovery.NewDiscoveryClientForConfig(rc)
+		if err != nil {
+			return nil, err
+		}
+		_, lists, err := dc.ServerGroupsAndResources()
+		if discovery.IsGroupDiscoveryFailedError(err) && len(lists) > 0 {
+			g.Logger.Debug("API discovery: some groups failed; rendering with the others", "cluster", cluster, "error", err)
+			return lists, nil // an aggregated API down must not block the add-ons
+		}
+		return lists, err
+	})
+}
+
 // renderForCluster loads the config a cluster renders from (its branch per --ref) and renders
 // the cluster, or only the named add-ons of it.
 func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, addons []string, cacheDir string) (*config.Config, *render.Cluster, error) {
@@ -192,8 +214,12 @@ func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, add
 	if cacheDir != "" {
 		ro.CacheDir = cacheDir
 	}
-	c, err := render.New(ro).RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: addons})
-	return cfg, c, renderError(err)
+	c, err := render.New(ro).RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: addons, Discovery: clusterDiscovery(g, cfg, cluster)})
+	if err != nil {
+		return cfg, nil, renderError(err)
+	}
+	printWarnings(g, c)
+	return cfg, c, nil
 }
 
 // renderError maps a render error to its exit code: a chart repository that could not be
@@ -201,7 +227,8 @@ func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, add
 // versions, overlays, the lock file) is a config error (2).
 func renderError(err error) error {
 	var fe *render.FetchError
-	if err == nil || errors.As(err, &fe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var de *render.DiscoveryError
+	if err == nil || errors.As(err, &fe) || errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return Usage(err)

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+
+	"github.com/addonsync/addonsync/internal/redact"
 )
 
 // Exit codes, mapped from errors in one place (ExitCode).
@@ -29,6 +31,9 @@ func Usage(err error) error {
 	}
 	return &UsageError{Err: err}
 }
+
+// ErrorMessage is the text the CLI prints for err, with URL credentials redacted.
+func ErrorMessage(err error) string { return redact.Text(err.Error()) }
 
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {

@@ -18,7 +18,7 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	err := root.ExecuteContext(ctx)
 	code := ExitCode(err)
 	if err != nil && code != ExitChanges {
-		fmt.Fprintf(s.ErrOut, "error: %v\n", err)
+		fmt.Fprintf(s.ErrOut, "error: %s\n", ErrorMessage(err)) // URL credentials redacted
 	}
 	return code
 }

@@ -56,6 +56,8 @@ type reconcileOptions struct {
 	Output string
 	// CacheDir overrides the chart cache directory.
 	CacheDir string
+	// RequireLocked refuses charts addonsync.lock does not pin (default true).
+	RequireLocked bool
 
 	token  string
 	remote string // the upgrade pull requests' remote ("" when NoUpgrade or not shard 0)
@@ -120,6 +122,7 @@ func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.LeaseDuration, "lease-duration", o.LeaseDuration, "sync lease duration; renewed every third of it while a cluster syncs")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.BoolVar(&o.RequireLocked, "require-locked", true, "refuse charts addonsync.lock does not pin (run addonsync lock and commit the lock)")
 }
 
 // Complete reads the token, defaults --ref to auto and --work-dir, and finds the upgrade remote.
@@ -302,10 +305,11 @@ func (o *reconcileOptions) syncCluster(ctx context.Context, name string) reconci
 	fmt.Fprintf(w, "rendering from %s\n", describeRev(branch, cfg.Revision))
 	ro := render.DefaultOptions()
 	ro.Logger = o.g.Logger
+	ro.RequireLocked = o.RequireLocked
 	if o.CacheDir != "" {
 		ro.CacheDir = o.CacheDir
 	}
-	c, err := render.New(ro).RenderCluster(ctx, cfg, name, render.RenderOptions{})
+	c, err := render.New(ro).RenderCluster(ctx, cfg, name, render.RenderOptions{Discovery: clusterDiscovery(o.g, cfg, name)})
 	if err != nil {
 		return fail(fmt.Errorf("cluster %q: nothing applied: %w", name, err))
 	}

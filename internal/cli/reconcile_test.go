@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/addonsync/addonsync/internal/testenv"
+	"github.com/addonsync/addonsync/internal/testutil/chartrepo"
 	"github.com/addonsync/addonsync/internal/testutil/githubfake"
 	"github.com/addonsync/addonsync/internal/testutil/gitserver"
 	"github.com/addonsync/addonsync/pkg/lease"
@@ -354,6 +355,9 @@ func TestReconcileOpensUpgradePRs(t *testing.T) {
 		}
 		files[p] = content
 	}
+	// reconcile requires pinned charts: the lock pins demo 1.0.0, as addonsync lock would.
+	files["addonsync.lock"] = "apiVersion: addonsync.io/v1alpha1\nkind: Lock\ncharts:\n  - source: " + charts.URL() +
+		"\n    name: demo\n    version: 1.0.0\n    digest: " + chartrepo.Digest(chartrepo.BuildChart(t, upgradeChart("1.0.0", ">=1.25.0-0"))) + "\n"
 	srv.CreateRepo(t, "platform-addons", files, "release-1.33", "release-1.34")
 	tokenFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokenFile, []byte(upgradeToken+"\n"), 0o600); err != nil {

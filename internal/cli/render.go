@@ -126,6 +126,7 @@ func (o *renderOptions) renderOne(ctx context.Context, r *render.Renderer, clust
 	if err != nil {
 		return nil, renderError(err)
 	}
+	printWarnings(o.g, c)
 	if !o.ShowSecrets {
 		render.MaskSecrets(c)
 	}
@@ -157,6 +158,13 @@ func (o *renderOptions) write(c *render.Cluster) error {
 		return fmt.Errorf("cluster %q: write %s: %w", c.Name, dir, err)
 	}
 	return nil
+}
+
+// printWarnings writes what the render warned about on stderr, one line each.
+func printWarnings(g *GlobalOptions, c *render.Cluster) {
+	for _, w := range c.Warnings {
+		fmt.Fprintf(g.ErrOut, "warning: %s\n", w)
+	}
 }
 
 // renderToTerminal reports whether w is a terminal.

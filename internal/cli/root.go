@@ -7,6 +7,8 @@ import (
 	"log/slog"
 
 	"github.com/spf13/cobra"
+
+	"github.com/addonsync/addonsync/internal/redact"
 )
 
 // Streams are the standard streams a command writes to.
@@ -51,7 +53,7 @@ requests when upstream charts release new versions.`,
 		RunE:          helpWhenNoArgs,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			if g.Verbose {
-				g.Logger = slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				g.Logger = slog.New(slog.NewTextHandler(g.ErrOut, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: redact.ReplaceAttr}))
 			}
 		},
 	}
@@ -72,6 +74,7 @@ requests when upstream charts release new versions.`,
 		newValidateCmd(g),
 		newClustersCmd(g),
 		newRenderCmd(g),
+		newLockCmd(g),
 		newDiffCmd(g),
 		newSyncCmd(g),
 		newUpgradeCmd(g),

@@ -121,7 +121,7 @@ func (o *runOptions) report(rep *reconcile.Report, upgrades []upgrade.Result) {
 		fmt.Fprintf(o.g.ErrOut, "error: writing the summary: %v\n", err)
 	}
 	if err := rep.Error(); err != nil {
-		fmt.Fprintf(o.g.ErrOut, "error: %v\n", err)
+		fmt.Fprintf(o.g.ErrOut, "error: %s\n", ErrorMessage(err))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/internal/output"
+	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
@@ -69,7 +70,7 @@ func (o *upgradeCheckOptions) Run(ctx context.Context) error {
 	avail, errs := d.DiscoverAll(ctx, current)
 	bumps := upgrade.Plan(current, avail, branches, o.Now())
 	for _, e := range errs {
-		fmt.Fprintf(o.g.ErrOut, "warning: %v\n", e)
+		fmt.Fprintf(o.g.ErrOut, "warning: %s\n", ErrorMessage(e))
 	}
 	if err := o.print(bumps); err != nil {
 		return err
@@ -78,6 +79,9 @@ func (o *upgradeCheckOptions) Run(ctx context.Context) error {
 }
 
 func (o *upgradeCheckOptions) print(bumps []upgrade.Bump) error {
+	for i := range bumps {
+		bumps[i].Source = redact.URL(bumps[i].Source)
+	}
 	if o.Output.Structured() {
 		if bumps == nil {
 			bumps = []upgrade.Bump{}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/internal/output"
+	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 	"github.com/addonsync/addonsync/pkg/upgrade"
@@ -134,13 +135,8 @@ func (o *upgradePROptions) Validate() error {
 	return nil
 }
 
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		u.User = url.User("REDACTED")
-		return u.String()
-	}
-	return s
-}
+// redactURL is redact.URL, the one redaction helper.
+func redactURL(s string) string { return redact.URL(s) }
 
 // Run proposes the upgrades and prints the outcome.
 func (o *upgradePROptions) Run(ctx context.Context) error {

@@ -1,5 +1,7 @@
 package config
 
+import "k8s.io/apimachinery/pkg/api/resource"
+
 // Defaults for settings left out of the config files.
 const (
 	DefaultFieldManager       = "addonsync"
@@ -14,7 +16,25 @@ const (
 	DefaultGitHubURL          = "https://api.github.com/"
 	DefaultSyncTimeout        = "5m"
 	DefaultSecretKey          = "kubeconfig"
+	DefaultMaxFileSize        = "8Mi"
+	DefaultMaxRenderSize      = "64Mi"
 )
+
+// Bytes returns the limits in bytes; unset or invalid fields take their defaults (Load
+// reports invalid ones).
+func (l InputLimits) Bytes() (maxFile, maxRender int64) { return l.parse() }
+
+func (l InputLimits) parse() (maxFile, maxRender int64) {
+	return quantityOr(l.MaxFileSize, DefaultMaxFileSize), quantityOr(l.MaxRenderSize, DefaultMaxRenderSize)
+}
+
+func quantityOr(s, def string) int64 {
+	if q, err := resource.ParseQuantity(s); err == nil && q.Value() > 0 {
+		return q.Value()
+	}
+	q := resource.MustParse(def)
+	return q.Value()
+}
 
 // DefaultRepository returns the settings used when a repo has no addonsync.yaml.
 func DefaultRepository() *Repository {
@@ -36,6 +56,7 @@ func defaultRepository(r *Repository) {
 	setDefault(&s.Commit.Name, DefaultCommitName)
 	setDefault(&s.Commit.Email, DefaultCommitEmail)
 	setDefault(&s.GitHub.URL, DefaultGitHubURL)
+	setDefault(&s.HelmReleases.Retire, HelmRetireDelete)
 	defaultLimits(&s.Prune, PruneLimits{MaxObjects: ptr(DefaultPruneMaxObjects), MaxPercent: ptr(DefaultPruneMaxPercent)})
 }
 

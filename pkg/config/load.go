@@ -19,6 +19,8 @@ type loader struct {
 	// problem is reported once, not again where a cluster or dependsOn names them.
 	broken   map[string]bool
 	clustDoc map[string]*document // by cluster (directory) name
+	// maxFile is the per-file size limit of addonsync.yaml.
+	maxFile int64
 }
 
 // Load reads, defaults and validates the config repo at the root of fsys: addonsync.yaml
@@ -33,6 +35,7 @@ func Load(fsys fs.FS) (*Config, error) {
 	if cfg.Repository, err = l.loadRepository(); err != nil {
 		return nil, err
 	}
+	l.maxFile, _ = cfg.Repository.Spec.Limits.parse()
 	addonDirs, err := l.subdirs(AddonsDir)
 	if err != nil {
 		return nil, err
@@ -98,6 +101,9 @@ func (l *loader) loadRepository() (*Repository, error) {
 // nil document (and records the problem) when the file is not valid YAML or not a mapping.
 func (l *loader) loadObject(file, kind string, out any) (*document, error) {
 	data, err := fs.ReadFile(l.fsys, file)
+	if l.outside(file, err) {
+		return nil, nil
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && file != RepositoryFile {
 			l.errs.fileError(path.Dir(file), "add "+file+" or remove the directory",
@@ -169,6 +175,9 @@ func isDir(fsys fs.FS, name string, e fs.DirEntry) (bool, error) {
 		return e.IsDir(), nil
 	}
 	fi, err := fs.Stat(fsys, name)
+	if errors.Is(err, ErrOutsideRepo) {
+		return false, nil // checkPaths reports it
+	}
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", name, err)
 	}

@@ -28,6 +28,7 @@ func TestLoadInvalid(t *testing.T) {
 		}},
 		{"bad-repo-settings", []string{
 			"addonsync.yaml:7: spec.prune.maxPercent: must be between 0 and 100, got 150",
+			"addonsync.yaml:9: spec.helmReleases.retire: \"archive\" is not a retire mode (use \"delete\" or \"keep\")",
 		}},
 		{"bad-repository-url", []string{
 			"addons/web/addon.yaml:8: spec.chart.repository: \"charts.example.com\" must be an https://, http:// or oci:// URL (e.g. https://charts.example.com or oci://registry.example.com/charts)",
@@ -161,6 +162,59 @@ func TestLoadInvalid(t *testing.T) {
 		{"two-documents", []string{
 			"addons/web/addon.yaml:11: file holds more than one YAML document (remove the \"---\" and everything after it)",
 		}},
+		{"symlink-cluster-values-out", []string{
+			"clusters/prod/values/web.yaml: symlink to \"../../../../../valid/addons/metallb/values.yaml\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"symlink-addon-values-absolute", []string{
+			"addons/web/values.yaml: symlink to \"/etc/passwd\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"symlink-addon-file-out", []string{
+			"addons/web/addon.yaml: symlink to \"../../../bad-minor/addons/web/addon.yaml\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"symlink-chart-dir-out", []string{
+			"charts/web: symlink to \"../../../valid/charts/local-issuers\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"symlink-chart-file-out", []string{
+			"charts/web/templates/passwd.yaml: symlink to \"/etc/passwd\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"symlink-overlay-dir-out", []string{
+			"clusters/prod/kustomize/web: symlink to \"../../../../../valid/addons/namespaces/kustomize\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"symlink-overlay-file-out", []string{
+			"addons/web/kustomize/extra.yaml: symlink to \"/etc/hostname\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+			"addons/web/kustomize/kustomization.yaml: resources[1]: \"extra.yaml\": symlink to \"/etc/hostname\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"kustomize-resource-escapes", []string{
+			"addons/web/kustomize/kustomization.yaml: resources[1]: \"../../../../secrets\" is outside the config repo (list a path inside the config repo)",
+		}},
+		{"kustomize-component-symlink-out", []string{
+			"clusters/prod/kustomize/web/kustomization.yaml: components[0]: \"../../../../shared/labels\": symlink to \"../../../valid/addons/namespaces/kustomize\" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)",
+		}},
+		{"url-credentials", []string{
+			"addons/web/addon.yaml:8: spec.chart.repository: \"https://REDACTED@charts.example.com\" holds credentials (remove them from the URL and list the repository under spec.repositories in addonsync.yaml with usernameEnv and passwordFile (or passwordEnv))",
+		}},
+		{"oci-credentials", []string{
+			"addons/web/addon.yaml:8: spec.chart.repository: \"oci://REDACTED@registry.example.com/charts\" holds credentials (remove them from the URL and list the repository under spec.repositories in addonsync.yaml with usernameEnv and passwordFile (or passwordEnv))",
+		}},
+		{"mirror-credentials", []string{
+			"addonsync.yaml:8: spec.repositories[0].mirror: \"https://REDACTED@mirror.example.com/charts\" holds credentials (remove them from the URL and list the repository under spec.repositories in addonsync.yaml with usernameEnv and passwordFile (or passwordEnv))",
+		}},
+		{"bad-url-credentials", []string{
+			"addons/web/addon.yaml:8: spec.chart.repository: \"REDACTED@charts.example.com\" must be an https://, http:// or oci:// URL (e.g. https://charts.example.com or oci://registry.example.com/charts)",
+		}},
+		{"oversized-values", []string{
+			"addons/web/values.yaml: file is 2.0 KiB, over the limit of 1.0 KiB per file (shrink it, or raise spec.limits.maxFileSize in addonsync.yaml)",
+		}},
+		{"oversized-overlay-file", []string{
+			"clusters/prod/kustomize/web/big.yaml: file is 3.0 KiB, over the limit of 1.0 KiB per file (shrink it, or raise spec.limits.maxFileSize in addonsync.yaml)",
+		}},
+		{"bad-size-limit", []string{
+			"addonsync.yaml:7: spec.limits.maxFileSize: invalid size \"lots\" (a size like \"8Mi\" or \"64Mi\")",
+			"addonsync.yaml:8: spec.limits.maxRenderSize: invalid size \"-1\" (a size like \"8Mi\" or \"64Mi\")",
+		}},
+		{"minor-too-old", []string{
+			"clusters/prod/cluster.yaml:6: spec.kubernetesVersion: kubernetes 1.24 is older than the oldest minor addonsync supports (1.25) (upgrade the cluster to 1.25 or newer, or pin an older addonsync)",
+		}},
 		{"bad-chart-version", []string{
 			"addons/web/addon.yaml:10: spec.chart.version: invalid chart version \"latest\": invalid semantic version (an exact version like \"1.2.3\")",
 		}},
@@ -173,12 +227,21 @@ func TestLoadInvalid(t *testing.T) {
 	for _, tc := range cases {
 		covered[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Load(os.DirFS(filepath.Join("testdata/invalid", tc.name)))
+			fsys, err := NewWorktreeFS(filepath.Join("testdata/invalid", tc.name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(fsys)
 			if cfg != nil {
 				t.Errorf("Load returned a config with errors")
 			}
 			if diff := cmp.Diff(tc.want, errorLines(t, err)); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			for _, secret := range []string{"hunter2", "ghp_tokenvalue", "root:"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("the error shows %q", secret)
+				}
 			}
 		})
 	}

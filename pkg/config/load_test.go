@@ -32,6 +32,7 @@ func TestLoadValid(t *testing.T) {
 			Repositories:       []ChartRepository{{URL: "https://charts.jetstack.io", Mirror: "https://mirror.example.com/jetstack"}},
 			Prune:              PruneLimits{MaxObjects: ptr(10), MaxPercent: ptr(30)},
 			Commit:             CommitSpec{Name: "addonsync", Email: "addonsync@users.noreply.github.com"},
+			HelmReleases:       HelmReleasesSpec{Retire: HelmRetireDelete},
 		}
 		if diff := cmp.Diff(want, cfg.Repository.Spec); diff != "" {
 			t.Errorf("repository spec (-want +got):\n%s", diff)

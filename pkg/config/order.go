@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// MinMinor is the oldest Kubernetes minor (1.MinMinor) addonsync renders for.
+const MinMinor = 25
+
 // ParseMinor parses a Kubernetes minor version "1.NN" and returns NN.
 func ParseMinor(v string) (int, error) {
 	digits, ok := strings.CutPrefix(v, "1.")

@@ -27,7 +27,11 @@ func OpenWorktree(dir string) (*Config, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("config repo %s: not a directory", dir)
 	}
-	return Load(os.DirFS(dir))
+	fsys, err := NewWorktreeFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Load(fsys)
 }
 
 // OpenRef loads the config repo in repoDir as it is at ref (a branch, a tag, a commit SHA or

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -211,8 +212,9 @@ func TestTreeFSSymlinks(t *testing.T) {
 		}
 	})
 	t.Run("refuses a symlink out of the tree", func(t *testing.T) {
-		if _, err := fs.ReadFile(cfg.FS, "charts/escape"); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("ReadFile(escape) error = %v, want fs.ErrNotExist", err)
+		_, err := fs.ReadFile(cfg.FS, "charts/escape")
+		if !errors.Is(err, ErrOutsideRepo) || errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ReadFile(escape) error = %v, want ErrOutsideRepo (not a missing file)", err)
 		}
 	})
 }
@@ -309,5 +311,58 @@ func TestTreeFSConcurrentReads(t *testing.T) {
 	}
 	if err := eg.Wait(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSymlinkOutOfRepo checks that the working tree and a git ref of the same commit both
+// refuse a values file, an overlay and a kustomize component symlinked out of the repo,
+// with the same problems, and never read what the links point to.
+func TestSymlinkOutOfRepo(t *testing.T) {
+	outside := t.TempDir() // a sibling of the repo's directory below
+	secret := filepath.Join(outside, "secret.yaml")
+	if err := os.WriteFile(secret, []byte("password: hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := newGitRepo(t, t.TempDir())
+	g.copyTree("testdata/valid", ".")
+	values := filepath.Join(g.dir, "clusters", "prod", "values", "ingress-nginx.yaml")
+	for _, f := range []string{values, filepath.Join(g.dir, "addons", "metallb", "values.yaml")} {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		values: "../../../../" + filepath.Base(outside) + "/secret.yaml",
+		filepath.Join(g.dir, "addons", "cert-manager", "kustomize"):                           "../../../" + filepath.Base(outside),
+		filepath.Join(g.dir, "clusters", "prod", "kustomize", "ingress-nginx", "escape.yaml"): "../../../../../" + filepath.Base(outside) + "/secret.yaml",
+		filepath.Join(g.dir, "addons", "metallb", "values.yaml"):                              "../../../" + filepath.Base(outside) + "/missing.yaml", // dangling
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.commit("links out of the repo")
+	want := []string{
+		`addons/cert-manager/kustomize: symlink to "../../../` + filepath.Base(outside) + `" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
+		`addons/metallb/values.yaml: symlink to "../../../` + filepath.Base(outside) + `/missing.yaml" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
+		`clusters/prod/kustomize/ingress-nginx/escape.yaml: symlink to "../../../../../` + filepath.Base(outside) + `/secret.yaml" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
+		`clusters/prod/values/ingress-nginx.yaml: symlink to "../../../../` + filepath.Base(outside) + `/secret.yaml" leaves the config repo (replace the symlink with the file itself, or point it inside the config repo)`,
+	}
+	for name, open := range map[string]func() (*Config, error){
+		"working tree": func() (*Config, error) { return OpenWorktree(g.dir) },
+		"git ref":      func() (*Config, error) { return OpenRef(g.dir, "main") },
+	} {
+		t.Run("refuses them in the "+name, func(t *testing.T) {
+			cfg, err := open()
+			if cfg != nil {
+				t.Fatal("got a config")
+			}
+			if diff := cmp.Diff(want, errorLines(t, err)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error shows the linked file's content")
+			}
+		})
 	}
 }

@@ -77,9 +77,9 @@ hops:
 				if err != nil {
 					return node{}, &fs.PathError{Op: op, Path: orig, Err: err}
 				}
-				next := path.Join(path.Join(parts[:i]...), string(target), path.Join(parts[i+1:]...))
-				if path.IsAbs(string(target)) || !fs.ValidPath(next) {
-					return node{}, &fs.PathError{Op: op, Path: orig, Err: fmt.Errorf("symlink to %q leaves the repository: %w", target, fs.ErrNotExist)}
+				next, err := followSymlink(path.Join(parts[:i]...), string(target), path.Join(parts[i+1:]...))
+				if err != nil {
+					return node{}, &fs.PathError{Op: op, Path: orig, Err: err}
 				}
 				name = next
 				continue hops
@@ -96,6 +96,18 @@ hops:
 		}
 	}
 	return node{}, &fs.PathError{Op: op, Path: orig, Err: errors.New("too many levels of symbolic links")}
+}
+
+// followSymlink returns the path a symlink in dir pointing to target leads to, with rest
+// (what follows the symlink in the looked-up path) appended. A target that leaves the
+// tree, absolute or through "..", is a *SymlinkError: it is refused, never served as
+// missing, so a ref renders exactly as the working tree of the same commit does.
+func followSymlink(dir, target, rest string) (string, error) {
+	next := path.Join(dir, target, rest)
+	if path.IsAbs(target) || !fs.ValidPath(next) || !fs.ValidPath(path.Join(dir, target)) {
+		return "", &SymlinkError{Target: target}
+	}
+	return next, nil
 }
 
 func (f *treeFS) tree(h plumbing.Hash) (*object.Tree, error) {

@@ -63,6 +63,37 @@ type RepositorySpec struct {
 	Prune PruneLimits `json:"prune,omitempty"`
 	// Commit sets the author of commits addonsync makes.
 	Commit CommitSpec `json:"commit,omitempty"`
+	// Limits bound the size of what addonsync reads and renders.
+	Limits InputLimits `json:"limits,omitempty"`
+	// HelmReleases says what happens to the Helm releases addonsync takes over.
+	HelmReleases HelmReleasesSpec `json:"helmReleases,omitempty"`
+}
+
+// InputLimits bound the size of the inputs addonsync reads and of what it renders, so a
+// huge file fails with a clear error instead of exhausting memory.
+type InputLimits struct {
+	// MaxFileSize is the largest file of the config repo addonsync reads (values files,
+	// overlay files, in-repo chart files), as a quantity like "8Mi" (default "8Mi").
+	MaxFileSize string `json:"maxFileSize,omitempty"`
+	// MaxRenderSize is the largest manifest one add-on may render (Helm's output, hooks
+	// included), as a quantity like "64Mi" (default "64Mi").
+	MaxRenderSize string `json:"maxRenderSize,omitempty"`
+}
+
+// What happens to the records of a Helm release addonsync took over (HelmReleasesSpec.Retire).
+const (
+	// HelmRetireDelete deletes every revision's release record (Secret or ConfigMap).
+	HelmRetireDelete = "delete"
+	// HelmRetireKeep keeps the records, labelled addonsync.io/retired=true and without Helm's
+	// owner label, so helm list, helm upgrade and helm rollback no longer see them.
+	HelmRetireKeep = "keep"
+)
+
+// HelmReleasesSpec says what happens to the Helm releases addonsync takes over.
+type HelmReleasesSpec struct {
+	// Retire is what happens to a taken-over release's records once the whole cluster synced
+	// cleanly: "delete" (default) or "keep" (kept for the record, hidden from helm).
+	Retire string `json:"retire,omitempty"`
 }
 
 // GitHubSpec locates the config repo on GitHub.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/robfig/cron/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/addonsync/addonsync/internal/redact"
 )
 
 // maxReleaseName is Helm's limit on release names.
@@ -36,7 +40,7 @@ func (l *loader) validate(cfg *Config) error {
 			return err
 		}
 	}
-	return nil
+	return l.checkPaths(cfg)
 }
 
 // checkName checks a directory name and the metadata.name in it.
@@ -68,6 +72,9 @@ func (l *loader) checkRepository(r *Repository, doc *document) {
 	if s.InventoryNamespace != "" && !isDNSLabel(s.InventoryNamespace, 63) {
 		l.errs.add(doc.at("spec.inventoryNamespace", "", "%q is not a valid namespace name", s.InventoryNamespace))
 	}
+	if r := s.HelmReleases.Retire; r != "" && r != HelmRetireDelete && r != HelmRetireKeep {
+		l.errs.add(doc.at("spec.helmReleases.retire", `use "delete" or "keep"`, "%q is not a retire mode", r))
+	}
 	seen := map[string]int{}
 	for i, cr := range s.Repositories {
 		field := fmt.Sprintf("spec.repositories[%d]", i)
@@ -80,6 +87,11 @@ func (l *loader) checkRepository(r *Repository, doc *document) {
 		seen[cr.URL] = i
 	}
 	l.checkLimits(doc, "spec.prune", s.Prune)
+	for field, v := range map[string]string{"spec.limits.maxFileSize": s.Limits.MaxFileSize, "spec.limits.maxRenderSize": s.Limits.MaxRenderSize} {
+		if q, err := resource.ParseQuantity(v); v != "" && (err != nil || q.Value() <= 0) {
+			l.errs.add(doc.at(field, `a size like "8Mi" or "64Mi"`, "invalid size %q", v))
+		}
+	}
 }
 
 func (l *loader) checkAddon(cfg *Config, name string, definedIn map[string]string) error {
@@ -174,6 +186,9 @@ func (l *loader) checkChartPath(cfg *Config, a *Addon, doc *document) error {
 		l.errs.add(doc.at("spec.upgrade.enabled", "remove it", "a chart inside the repo has no upstream to upgrade from"))
 	}
 	found, _, err := exists(cfg.FS, path.Join(clean, "Chart.yaml"))
+	if errors.Is(err, ErrOutsideRepo) {
+		return nil // checkPaths reports the symlink
+	}
 	if err == nil && !found {
 		l.errs.add(doc.at("spec.chart.path", "", "%q has no Chart.yaml", p))
 	}
@@ -185,9 +200,14 @@ func (l *loader) checkChartURL(doc *document, field, raw string) {
 		return
 	}
 	u, err := url.Parse(raw)
-	if err != nil || !hasScheme(raw, "https", "http", "oci") || u.Host == "" {
+	switch {
+	case err != nil || !hasScheme(raw, "https", "http", "oci") || u.Host == "":
 		l.errs.add(doc.at(field, "e.g. https://charts.example.com or oci://registry.example.com/charts",
-			"%q must be an https://, http:// or oci:// URL", raw))
+			"%q must be an https://, http:// or oci:// URL", redact.URL(raw)))
+	case u.User != nil:
+		l.errs.add(doc.at(field, fmt.Sprintf("remove them from the URL and list the repository under spec.repositories in %s "+
+			"with usernameEnv and passwordFile (or passwordEnv)", RepositoryFile),
+			"%q holds credentials", redact.URL(raw)))
 	}
 }
 

@@ -14,8 +14,11 @@ import (
 func (l *loader) checkCluster(cfg *Config, c *Cluster, doc *document) {
 	s := c.Spec
 	if v := s.KubernetesVersion; v != "" {
-		if _, err := ParseMinor(v); err != nil {
+		if n, err := ParseMinor(v); err != nil {
 			l.errs.add(doc.at("spec.kubernetesVersion", `the minor only, quoted, e.g. "1.34"`, "%v", err))
+		} else if n < MinMinor {
+			l.errs.add(doc.at("spec.kubernetesVersion", fmt.Sprintf("upgrade the cluster to 1.%d or newer, or pin an older addonsync", MinMinor),
+				"kubernetes 1.%d is older than the oldest minor addonsync supports (1.%d)", n, MinMinor))
 		}
 	}
 	kc := s.Kubeconfig
@@ -126,10 +129,18 @@ func readDir(fsys fs.FS, dir string) ([]fs.DirEntry, error) {
 
 // checkValuesFile checks that a values file, when present, is a YAML mapping (or empty).
 func (l *loader) checkValuesFile(fsys fs.FS, file string) error {
-	data, err := fs.ReadFile(fsys, file)
-	if errors.Is(err, fs.ErrNotExist) {
+	fi, err := fs.Stat(fsys, file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case l.outside(file, err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: %w", file, err)
+	case fi.Size() > l.maxFile:
+		return nil // checkPaths reports it; do not read it
 	}
+	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}

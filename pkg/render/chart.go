@@ -15,6 +15,7 @@ import (
 	"helm.sh/helm/v3/pkg/ignore"
 	"sigs.k8s.io/yaml"
 
+	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
@@ -28,7 +29,7 @@ type DigestMismatchError struct {
 func (e *DigestMismatchError) Error() string {
 	return fmt.Sprintf("chart %s %s from %s: pulled archive has digest %s but %s pins %s; the chart was "+
 		"republished upstream or altered on the way: check the upstream release, and only if you trust "+
-		"the new archive replace the entry in %s", e.Name, e.Version, e.Source, e.Pulled, config.LockFile, e.Locked, config.LockFile)
+		"the new archive replace the entry in %s", e.Name, e.Version, redact.URL(e.Source), e.Pulled, config.LockFile, e.Locked, config.LockFile)
 }
 
 // NotLockedError is returned with Options.RequireLocked for a chart addonsync.lock does not pin.
@@ -38,11 +39,13 @@ type NotLockedError struct {
 
 func (e *NotLockedError) Error() string {
 	return fmt.Sprintf("chart %s %s from %s is not pinned in %s (pulled digest %s): add the entry "+
-		"(addonsync upgrade does it for upgrades), or render without requiring a lock", e.Name, e.Version, e.Source, config.LockFile, e.Digest)
+		"(run addonsync lock, and review and commit the new entry)", e.Name, e.Version, redact.URL(e.Source), config.LockFile, e.Digest)
 }
 
 // chartFor fetches the chart of an add-on: from the cache, a repository or the config repo.
-func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *config.Lock, spec *config.ChartSpec) (*chartFiles, *ChartInfo, error) {
+// With requireLocked (Options.RequireLocked for renders), a chart the lock does not pin is a
+// *NotLockedError.
+func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *config.Lock, spec *config.ChartSpec, requireLocked bool) (*chartFiles, *ChartInfo, error) {
 	if spec.Path != "" {
 		return r.dirChart(cfg.FS, spec.Path)
 	}
@@ -67,7 +70,7 @@ func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *confi
 			if err != nil {
 				return nil, err
 			}
-			r.log.Debug("downloading chart", "source", rm.URL, "chart", spec.Name, "version", spec.Version)
+			r.log.Debug("downloading chart", "source", redact.URL(rm.URL), "chart", spec.Name, "version", spec.Version)
 			data, err := r.download(ctx, rm, spec.Name, spec.Version)
 			if err != nil {
 				return nil, err
@@ -82,11 +85,11 @@ func (r *Renderer) chartFor(ctx context.Context, cfg *config.Config, lock *confi
 		}
 		cf = v.(*chartFiles)
 	}
-	if !isLocked && r.o.RequireLocked {
+	if !isLocked && requireLocked {
 		return nil, nil, &NotLockedError{Source: source, Name: spec.Name, Version: spec.Version, Digest: cf.digest}
 	}
 	if cf.meta.Name != spec.Name || cf.meta.Version != spec.Version {
-		return nil, nil, fmt.Errorf("chart %s %s from %s: the archive contains chart %s %s", spec.Name, spec.Version, source, cf.meta.Name, cf.meta.Version)
+		return nil, nil, fmt.Errorf("chart %s %s from %s: the archive contains chart %s %s", spec.Name, spec.Version, redact.URL(source), cf.meta.Name, cf.meta.Version)
 	}
 	info.Digest = cf.digest
 	info.KubeVersion = cf.meta.KubeVersion

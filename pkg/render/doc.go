@@ -12,13 +12,19 @@
 //  2. Values: chart defaults < addons/<a>/values.yaml < clusters/<c>/values/<a>.yaml, merged as
 //     `helm template -f a -f b` merges them (a null deletes a key).
 //  3. Helm renders with Capabilities.KubeVersion = v1.NN.0 and Capabilities.APIVersions = what
-//     that minor serves (apiversions.go) plus the custom resource kinds of the cluster's own
-//     add-ons. Unlike `helm template`, the API version set is exact: it is not the union with
+//     that minor serves plus the custom resource kinds of the cluster's own add-ons (and, with
+//     RenderOptions.ClusterAPIs, what the live cluster's discovery lists). What a minor serves
+//     is derived from k8s.io/api (the version in go.mod): the generated APILifecycleIntroduced
+//     and APILifecycleRemoved methods of every registered type, alpha APIs and betas
+//     introduced since 1.24 left out as a stock API server leaves them out. A minor newer
+//     than k8s.io/api knows renders with the newest knowledge and one warning
+//     (Cluster.Warnings); a minor older than 1.25 is an error. Unlike `helm template`, the API version set is exact: it is not the union with
 //     every group/version the Helm client knows, so a chart that probes for an API renders as
 //     it would against a real cluster of that minor.
-//  4. Objects get their namespace (namespaced kinds only), the labels
-//     app.kubernetes.io/managed-by=addonsync and addonsync.io/addon=<a>, then the overlays
-//     addons/<a>/kustomize and clusters/<c>/kustomize/<a> run with kustomize.
+//  4. Objects get their namespace (namespaced kinds only), then the overlays
+//     addons/<a>/kustomize and clusters/<c>/kustomize/<a> run with kustomize. Labels are left
+//     as the chart renders them (app.kubernetes.io/managed-by included): which objects
+//     addonsync owns is the field manager's and the ApplySet's business, not a label's.
 //
 // Then, for the whole cluster: an object whose API the minor does not serve is an error, as is
 // the same object rendered twice. Any error means no output for the cluster.
@@ -35,7 +41,7 @@
 // # Namespaces
 //
 // A namespaced object without a namespace gets the add-on's namespace. Scope comes from a
-// table of built-in kinds and from the CRDs rendered for the cluster; a kind in neither is
+// the typed clients of client-go (namespaced exactly when the client takes a namespace) and from the CRDs rendered for the cluster; a kind in neither is
 // treated as namespaced, as Helm does for resources it cannot map (such an object is also
 // rejected as not served, unless its CRD is installed by an add-on).
 //

@@ -165,17 +165,27 @@ func (ov *overlay) build(input []*unstructured.Unstructured) ([]*unstructured.Un
 		if input != nil && !bytes.Contains(ov.kustomization(), []byte(RenderedFile)) {
 			hint = fmt.Sprintf(" (an overlay must list %s in its resources)", RenderedFile)
 		}
-		return nil, fmt.Errorf("kustomize %s: %w%s", ov.dir, err, hint)
+		return nil, fmt.Errorf("kustomize %s: %w%s", ov.file(), err, hint)
 	}
 	data, err := rm.AsYaml()
 	if err != nil {
-		return nil, fmt.Errorf("kustomize %s: %w", ov.dir, err)
+		return nil, fmt.Errorf("kustomize %s: %w", ov.file(), err)
 	}
 	out, err := parseManifests(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("kustomize %s: output: %w", ov.dir, err)
+		return nil, fmt.Errorf("kustomize %s: output: %w", ov.file(), err)
 	}
 	return out, nil
+}
+
+// file names the overlay's kustomization file, for errors.
+func (ov *overlay) file() string {
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if _, ok := ov.files[path.Join(ov.dir, name)]; ok {
+			return path.Join(ov.dir, name)
+		}
+	}
+	return ov.dir + " (no kustomization.yaml)"
 }
 
 func (ov *overlay) kustomization() []byte {

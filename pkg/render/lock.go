@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
 	yamlv3 "gopkg.in/yaml.v3"
 	"sigs.k8s.io/yaml"
 
@@ -142,4 +144,45 @@ func lockEntries(cs []config.LockedChart) []lockEntry {
 		out[i] = lockEntry(c)
 	}
 	return out
+}
+
+// Lock pins every chart version the config's add-ons use from a repository: it pulls each
+// (from the cache when addonsync.lock already pins it), checks pinned ones against their
+// digest, and returns the lock with an entry for each and the entries it added. The lock
+// is not written; see WriteLock.
+func (r *Renderer) Lock(ctx context.Context, cfg *config.Config) (lock *config.Lock, added []config.LockedChart, err error) {
+	if lock, err = LoadLock(cfg.FS); err != nil {
+		return nil, nil, err
+	}
+	names := cfg.AddonNames()
+	infos := make([]*ChartInfo, len(names))
+	errs := make([]error, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.o.Concurrency)
+	for i, name := range names {
+		spec := cfg.Addons[name].Spec.Chart
+		if spec == nil || spec.Repository == "" {
+			continue
+		}
+		g.Go(func() error {
+			if _, infos[i], errs[i] = r.chartFor(gctx, cfg, lock, spec, false); errs[i] != nil {
+				errs[i] = fmt.Errorf("add-on %q: %w", name, errs[i])
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	for _, info := range infos {
+		if info == nil {
+			continue
+		}
+		if _, ok := LookupLock(lock, info.Source, info.Name, info.Version); !ok {
+			SetLock(lock, info.Source, info.Name, info.Version, info.Digest)
+			added = append(added, config.LockedChart{Source: info.Source, Name: info.Name, Version: info.Version, Digest: info.Digest})
+		}
+	}
+	return lock, added, nil
 }

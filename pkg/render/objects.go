@@ -127,8 +127,9 @@ func hookFrom(h *release.Hook) (Hook, bool, error) {
 	return Hook{Object: objs[0], Events: events, Weight: h.Weight, DeletePolicies: policies}, true, nil
 }
 
-// decorate sets the namespace on namespaced objects lacking one and the addonsync labels.
-func decorate(o *unstructured.Unstructured, addon, namespace string, apis *apiSet) {
+// decorate sets the namespace on namespaced objects lacking one and clears it on
+// cluster-scoped ones; labels are left as the chart renders them.
+func decorate(o *unstructured.Unstructured, namespace string, apis *apiSet) {
 	if apis.isNamespaced(o.GetAPIVersion(), o.GetKind()) {
 		if o.GetNamespace() == "" {
 			o.SetNamespace(namespace)
@@ -136,13 +137,6 @@ func decorate(o *unstructured.Unstructured, addon, namespace string, apis *apiSe
 	} else if o.GetNamespace() != "" {
 		o.SetNamespace("")
 	}
-	labels := o.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[LabelManagedBy] = ManagedBy
-	labels[LabelAddon] = addon
-	o.SetLabels(labels)
 }
 
 // kindRank orders kinds: CRDs, Namespaces, then Helm's install order, then the rest.
@@ -203,4 +197,15 @@ func Subject(o *unstructured.Unstructured) string {
 		return o.GetKind() + "/" + o.GetName()
 	}
 	return o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
+}
+
+// formatBytes prints a size in KiB or MiB.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"sync"
 
 	"golang.org/x/sync/singleflight"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Options configure a Renderer.
@@ -45,6 +47,27 @@ func DefaultOptions() Options {
 type RenderOptions struct {
 	// Addons renders only these add-ons of the cluster; empty renders all of them.
 	Addons []string
+	// Discovery, when set, returns what the live cluster serves; it is merged with the
+	// minor's built-in APIs, so custom resources of CRDs installed outside addonsync render.
+	// It is called once per RenderCluster, only after every chart, values file and overlay
+	// was read and checked, so bad input fails before any request to the cluster. Nil
+	// renders offline: the built-in APIs plus the CRDs the config renders.
+	Discovery DiscoveryFunc
+}
+
+// DiscoveryFunc returns the API resources a cluster serves, as discovery lists them.
+type DiscoveryFunc func(ctx context.Context) ([]*metav1.APIResourceList, error)
+
+// CachedDiscovery returns a DiscoveryFunc calling fn at most once; the result (or error) is
+// reused, so a run discovers each cluster once.
+func CachedDiscovery(fn DiscoveryFunc) DiscoveryFunc {
+	var once sync.Once
+	var lists []*metav1.APIResourceList
+	var err error
+	return func(ctx context.Context) ([]*metav1.APIResourceList, error) {
+		once.Do(func() { lists, err = fn(ctx) })
+		return lists, err
+	}
 }
 
 // Renderer renders clusters. It is safe for concurrent use, and keeps what it fetched and

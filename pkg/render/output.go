@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,11 +99,33 @@ func writeObjects(dir string, objs []*unstructured.Unstructured, comments []stri
 			data = append([]byte(comments[i]), data...)
 		}
 		name := strings.ReplaceAll(strings.Join(parts, "-"), string(filepath.Separator), "_") + ".yaml"
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		if err := writeObjectFile(filepath.Join(dir, name), data, fileMode(o)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fileMode is 0600 for a Secret (its values may be shown with --show-secrets), else 0644.
+func fileMode(o *unstructured.Unstructured) os.FileMode {
+	if o.GetKind() == "Secret" && o.GetAPIVersion() == "v1" {
+		return 0o600
+	}
+	return 0o644
+}
+
+// writeObjectFile writes data with exactly mode, whatever the umask or an older file had.
+func writeObjectFile(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	merr := f.Chmod(mode) // before the first byte, for a file that existed with another mode
+	var werr error
+	if merr == nil {
+		_, werr = f.Write(data)
+	}
+	return errors.Join(merr, werr, f.Close())
 }
 
 func removeYAML(dir string) error {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/addonsync/addonsync/pkg/config"
 )
 
 func TestWriteDir(t *testing.T) {
@@ -88,4 +90,50 @@ func TestMaskSecretsAndDigest(t *testing.T) {
 			t.Error("masking one render changed the next, cached one")
 		}
 	})
+}
+
+func TestWriteDirSecretsPrivate(t *testing.T) {
+	ch := map[string]string{
+		"Chart.yaml": "apiVersion: v2\nname: s\nversion: 1.0.0\n",
+		"templates/all.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\n  labels:\n    app.kubernetes.io/managed-by: {{ .Release.Service }}\nstringData:\n  token: hunter2\n" +
+			"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n",
+	}
+	rc := newRepoConfig().addon("s", config.AddonSpec{Namespace: "s", Chart: &config.ChartSpec{Path: "charts/s"}}).cluster("c", "1.37", "s")
+	for p, data := range ch {
+		rc.file("charts/s/"+p, data)
+	}
+	c, err := newTestRenderer(t).RenderCluster(context.Background(), rc.config(), "c", RenderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("keeps the chart's managed-by label and adds none", func(t *testing.T) {
+		got := map[string]map[string]string{}
+		for _, o := range c.Addons[0].Objects {
+			got[o.GetName()] = o.GetLabels()
+		}
+		want := map[string]map[string]string{"token": {"app.kubernetes.io/managed-by": "Helm"}, "plain": nil}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("labels (-want +got):\n%s", diff)
+		}
+	})
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "s", "01-secret-s-token.yaml")
+	if err := os.MkdirAll(filepath.Dir(secret), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, []byte("old"), 0o644); err != nil { // left world-readable by an older addonsync
+		t.Fatal(err)
+	}
+	if err := WriteDir(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]os.FileMode{"s/01-secret-s-token.yaml": 0o600, "s/02-configmap-s-plain.yaml": 0o644} {
+		fi, err := os.Stat(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", file, got, want)
+		}
+	}
 }

@@ -90,12 +90,31 @@ func parityCases() []parityCase {
 			addonValues: "a: 2\nnested:\n  list: [3]\n  added: x\nother: null\n", clusterValues: "nested:\n  drop: null\n  added: z\n",
 		},
 		{name: "big chart", chart: bigChart(60), minor: "1.33"},
+		{name: "labels as the chart sets them", chart: labelsChart, minor: "1.37"},
 	}
 }
 
+// labelsChart sets managed-by to the release service (Helm) on one object and no labels
+// on another: addonsync must keep both as they are.
+var labelsChart = chartrepo.Chart{Name: "labels", Version: "1.0.0", Files: map[string]string{
+	"templates/cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: labelled
+  labels:
+    app.kubernetes.io/managed-by: {{ .Release.Service }}
+    app.kubernetes.io/instance: {{ .Release.Name }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: bare
+`,
+}}
+
 // TestHelmParity checks that addonsync renders the same objects as `helm template
-// --kube-version v1.NN.0 --include-crds`, ignoring what addonsync adds on purpose: its two
-// labels and the namespace it fills in on namespaced objects. Test hooks, which addonsync
+// --kube-version v1.NN.0 --include-crds`, labels included, ignoring only the namespace
+// addonsync fills in on namespaced objects. Test hooks, which addonsync
 // drops, are dropped from helm's output too. The APIVersions exception: helm template
 // serves every group/version its client library knows on top of --api-versions, addonsync
 // serves exactly the minor's, so the cases here do not probe for built-in APIs.
@@ -174,22 +193,14 @@ func helmTemplateCLI(t testing.TB, tc parityCase) []*unstructured.Unstructured {
 	return kept
 }
 
-// normalize removes addonsync's labels from ours, and the namespace addonsync filled in
-// where helm's object has none.
+// normalize removes the namespace addonsync filled in where helm's object has none; labels
+// and everything else must match as they are.
 func normalize(ours, theirs []*unstructured.Unstructured) {
 	helmNS := map[string]bool{}
 	for _, o := range theirs {
 		helmNS[o.GetKind()+"/"+o.GetName()] = o.GetNamespace() != ""
 	}
 	for _, o := range ours {
-		labels := o.GetLabels()
-		delete(labels, LabelManagedBy)
-		delete(labels, LabelAddon)
-		if len(labels) == 0 {
-			unstructured.RemoveNestedField(o.Object, "metadata", "labels")
-		} else {
-			o.SetLabels(labels)
-		}
 		if !helmNS[o.GetKind()+"/"+o.GetName()] {
 			o.SetNamespace("")
 		}

@@ -31,6 +31,7 @@ type addonJob struct {
 	clusterOv *overlay
 	selected  bool
 	ready     bool        // prepare succeeded
+	maxRender int64       // spec.limits.maxRenderSize of addonsync.yaml, in bytes
 	sourceKey string      // digest of what stage A rendered from
 	sourceOut *helmOutput // stage A output; shared with the memo, never mutated
 	result    *Addon
@@ -48,9 +49,9 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", prefix, cl.File, err)
 	}
-	base, err := builtinAPISet(minor)
+	base, warning, err := builtinAPISet(minor)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", prefix, err)
+		return nil, fmt.Errorf("%s: %s: %w", prefix, cl.File, err)
 	}
 	addons, err := cfg.AddonsFor(cluster)
 	if err != nil {
@@ -67,6 +68,13 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	prepErr := r.forEach(ctx, prefix, jobs, func(ctx context.Context, j *addonJob) error {
 		return r.prepare(ctx, cfg, lock, cluster, j)
 	})
+	if prepErr == nil && ro.Discovery != nil { // every input read and checked: now ask the cluster
+		lists, err := ro.Discovery(ctx)
+		if err != nil {
+			return nil, &DiscoveryError{Cluster: cluster, Err: err}
+		}
+		base = base.withDiscovery(lists)
+	}
 	// Render what could be prepared anyway, so one run reports every add-on's errors.
 	apis, err := r.renderSources(ctx, prefix, prepared(jobs), base)
 	if err := errors.Join(prepErr, err); err != nil {
@@ -86,13 +94,27 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	if err := check(prefix, selected, apis); err != nil {
 		return nil, err
 	}
+	inferred, err := inferDependsOn(prefix, prepared(jobs), selected)
+	if err != nil {
+		return nil, err
+	}
 	out := &Cluster{
 		Name: cluster, KubernetesVersion: cl.Spec.KubernetesVersion, Revision: cfg.Revision,
 		Addons: make([]Addon, len(selected)),
 	}
+	if warning != "" {
+		out.Warnings = []string{fmt.Sprintf("%s: %s", prefix, warning)}
+	}
 	for i, j := range selected {
 		out.Addons[i] = j.result.deepCopy()
+		if inf := inferred[j.addon.Metadata.Name]; len(inf) > 0 {
+			deps := append(slices.Clone(out.Addons[i].Spec.DependsOn), inf...)
+			slices.Sort(deps)
+			out.Addons[i].Spec.DependsOn = slices.Compact(deps)
+			out.Addons[i].InferredDependsOn = inf
+		}
 	}
+	out.Addons = orderAddons(out.Addons)
 	return out, nil
 }
 
@@ -173,6 +195,7 @@ func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config
 	a := j.addon
 	name := a.Metadata.Name
 	j.dependsOn = cfg.DependsOn(cluster, name)
+	_, j.maxRender = cfg.Repository.Spec.Limits.Bytes()
 	j.release = a.Spec.ReleaseName
 	if j.release == "" {
 		j.release = name
@@ -195,7 +218,7 @@ func (r *Renderer) prepare(ctx context.Context, cfg *config.Config, lock *config
 		return nil
 	}
 	j.addonOv = ov
-	if j.chart, j.info, err = r.chartFor(ctx, cfg, lock, a.Spec.Chart); err != nil {
+	if j.chart, j.info, err = r.chartFor(ctx, cfg, lock, a.Spec.Chart, r.o.RequireLocked); err != nil {
 		return err
 	}
 	_, addonVals, err := readValuesFile(cfg.FS, config.AddonValuesFile(name))
@@ -279,7 +302,7 @@ func (r *Renderer) renderSource(ctx context.Context, j *addonJob, apis *apiSet) 
 		j.sourceOut = v.(*helmOutput)
 		return nil
 	}
-	out, err := helmTemplate(ctx, j.chart, j.release, j.addon.Spec.Namespace, j.vals, apis.minor, vs)
+	out, err := helmTemplate(ctx, j.chart, j.release, j.addon.Spec.Namespace, j.vals, apis.minor, vs, j.maxRender)
 	if err != nil {
 		return err
 	}
@@ -299,7 +322,7 @@ func (r *Renderer) finish(j *addonJob, apis *apiSet) error {
 	src := j.sourceOut.deepCopy()
 	objs := src.objects
 	for _, o := range objs {
-		decorate(o, name, ns, apis)
+		decorate(o, ns, apis)
 	}
 	var err error
 	for _, ov := range []*overlay{j.addonOv, j.clusterOv} {
@@ -310,11 +333,11 @@ func (r *Renderer) finish(j *addonJob, apis *apiSet) error {
 			return err
 		}
 		for _, o := range objs {
-			decorate(o, name, ns, apis)
+			decorate(o, ns, apis)
 		}
 	}
 	for i := range src.hooks {
-		decorate(src.hooks[i].Object, name, ns, apis)
+		decorate(src.hooks[i].Object, ns, apis)
 	}
 	sortObjects(objs)
 	sortHooks(src.hooks)

@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
 
+	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/chartsource"
 	"github.com/addonsync/addonsync/pkg/config"
 )
@@ -37,10 +38,10 @@ func (r *Renderer) download(ctx context.Context, rm chartsource.Remote, name, ve
 	}
 	cv, err := idx.Get(name, version)
 	if err != nil || cv.Version != version {
-		return nil, fmt.Errorf("chart %s %s is not in %s/index.yaml (check spec.chart.name and spec.chart.version)", name, version, rm.URL)
+		return nil, fmt.Errorf("chart %s %s is not in %s/index.yaml (check spec.chart.name and spec.chart.version)", name, version, redact.URL(rm.URL))
 	}
 	if len(cv.URLs) == 0 {
-		return nil, fmt.Errorf("chart %s %s: %s/index.yaml lists no download URL", name, version, rm.URL)
+		return nil, fmt.Errorf("chart %s %s: %s/index.yaml lists no download URL", name, version, redact.URL(rm.URL))
 	}
 	u, err := resolveURL(rm.URL, cv.URLs[0])
 	if err != nil {
@@ -52,7 +53,7 @@ func (r *Renderer) download(ctx context.Context, rm chartsource.Remote, name, ve
 	}
 	if cv.Digest != "" && digestOf(data) != "sha256:"+cv.Digest {
 		return nil, fmt.Errorf("chart %s %s: %s has digest %s but index.yaml says sha256:%s (the repository is inconsistent; retry later or report it upstream)",
-			name, version, u, digestOf(data), cv.Digest)
+			name, version, redact.URL(u), digestOf(data), cv.Digest)
 	}
 	return data, nil
 }
@@ -76,7 +77,7 @@ func (r *Renderer) index(ctx context.Context, rm chartsource.Remote) (*repo.Inde
 		}
 		idx := &repo.IndexFile{}
 		if err := yaml.Unmarshal(data, idx); err != nil {
-			return nil, fmt.Errorf("%s/index.yaml: %w", rm.URL, err)
+			return nil, fmt.Errorf("%s/index.yaml: %w", redact.URL(rm.URL), err)
 		}
 		idx.SortEntries()
 		r.mu.Lock()
@@ -168,8 +169,24 @@ type FetchError struct {
 	Err error
 }
 
-func (e *FetchError) Error() string { return fmt.Sprintf("%s %s: %v", e.Op, e.URL, e.Err) }
+func (e *FetchError) Error() string {
+	return redact.Text(fmt.Sprintf("%s %s: %v", e.Op, redact.URL(e.URL), e.Err))
+}
 func (e *FetchError) Unwrap() error { return e.Err }
+
+// DiscoveryError is a cluster whose API discovery failed (RenderOptions.Discovery): a
+// failure of the cluster, not of the config.
+type DiscoveryError struct {
+	// Cluster is the cluster's name.
+	Cluster string
+	// Err is the cause.
+	Err error
+}
+
+func (e *DiscoveryError) Error() string {
+	return fmt.Sprintf("cluster %q: API discovery: %v", e.Cluster, redact.Text(e.Err.Error()))
+}
+func (e *DiscoveryError) Unwrap() error { return e.Err }
 
 // chartTimeout bounds one chart repository request.
 const chartTimeout = 5 * time.Minute

@@ -6,13 +6,14 @@ import (
 	"github.com/addonsync/addonsync/pkg/config"
 )
 
-// Labels and annotations render puts on every object.
+// Labels addonsync puts on the objects it creates itself (ApplySet parents, namespaces it
+// creates); rendered objects keep the labels their chart gives them.
 const (
-	// LabelManagedBy is set to ManagedBy on every rendered object.
+	// LabelManagedBy is set to ManagedBy on objects addonsync creates itself.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is the value of LabelManagedBy.
 	ManagedBy = "addonsync"
-	// LabelAddon names the add-on an object belongs to.
+	// LabelAddon names the add-on of an ApplySet parent.
 	LabelAddon = "addonsync.io/addon"
 )
 
@@ -73,8 +74,12 @@ type Addon struct {
 	Name string
 	// Namespace the add-on installs into.
 	Namespace string
-	// Spec is the add-on's config (dependsOn, prune and sync policy).
+	// Spec is the add-on's config (prune and sync policy); Spec.DependsOn holds the
+	// dependsOn of addon.yaml and cluster.yaml plus InferredDependsOn.
 	Spec config.AddonSpec
+	// InferredDependsOn are the add-ons this one syncs after because they render the
+	// CustomResourceDefinitions of kinds it uses (and no dependsOn names them).
+	InferredDependsOn []string
 	// Chart is nil for a chart-less (kustomize only) add-on.
 	Chart *ChartInfo
 	// Objects are the non-hook objects in deterministic order.
@@ -93,4 +98,7 @@ type Cluster struct {
 	Revision string
 	// Addons in dependsOn order (dependencies first), ties broken by name.
 	Addons []Addon
+	// Warnings are problems that did not stop the render, e.g. a Kubernetes minor newer than
+	// addonsync knows; the CLI prints them on stderr.
+	Warnings []string
 }
