@@ -67,8 +67,8 @@ exist).`,
 	}
 	output.AddFlag(cmd, &o.Output, output.DiffFormats()...)
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Addons, "addon", nil, "diff only this add-on (repeatable)")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addAddonsFlag(f, &o.Addons, "diff only this add-on (repeatable)")
+	addCacheDirFlag(f, &o.CacheDir)
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "as for sync: allow up to N deletions per add-on (-1: any)")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "as for sync: include prunes")

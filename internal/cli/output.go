@@ -4,7 +4,7 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// addAddonsFlag declares the repeatable --addon filter; verb says what is limited ("diff").
+// addAddonsFlag declares the repeatable --addon filter with its help text.
 func addAddonsFlag(f *pflag.FlagSet, p *[]string, help string) {
 	f.StringArrayVar(p, "addon", nil, help)
 }

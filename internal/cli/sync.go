@@ -70,13 +70,13 @@ inventory namespace); while another addonsync holds it, sync fails at once (exit
 	}
 	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Addons, "addon", nil, "sync only this add-on (repeatable); removed add-ons are not pruned then")
+	addAddonsFlag(f, &o.Addons, "sync only this add-on (repeatable); removed add-ons are not pruned then")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what the sync would do (the plan diff shows); write nothing")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "prune objects no longer rendered")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "allow up to N deletions per add-on (-1: any), overriding the prune limits")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long (0: never)")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addCacheDirFlag(f, &o.CacheDir)
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -169,9 +168,3 @@ func countNoun(n int, noun string) string {
 }
 
 func shortRevision(sha string) string { return sha[:min(len(sha), 12)] }
-
-func encodeJSONIndent(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
