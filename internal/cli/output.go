@@ -11,5 +11,5 @@ func addAddonsFlag(f *pflag.FlagSet, p *[]string, help string) {
 
 // addCacheDirFlag declares --cache-dir, the chart and render cache directory.
 func addCacheDirFlag(f *pflag.FlagSet, p *string) {
-	f.StringVar(p, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(p, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 }

@@ -121,7 +121,7 @@ func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.ClusterTimeout, "cluster-timeout", o.ClusterTimeout, "give up on a cluster after this long (0: never)")
 	f.DurationVar(&o.LeaseDuration, "lease-duration", o.LeaseDuration, "sync lease duration; renewed every third of it while a cluster syncs")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.BoolVar(&o.RequireLocked, "require-locked", true, "refuse charts addonsync.lock does not pin (run addonsync lock and commit the lock)")
 }
 

@@ -86,7 +86,7 @@ The token (a GitHub token with contents and pull-request write access) is read f
 	f.StringVar(&o.Remote, "remote", "", "config repo HTTPS URL (default $ADDONSYNC_REMOTE, then the origin of --repo)")
 	f.StringVar(&o.TokenFile, "github-token-file", "", "file holding the GitHub token (default: $GITHUB_TOKEN)")
 	f.StringVar(&o.WorkDir, "work-dir", "", "directory for the bare clone kept between runs (default: in the user cache)")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.StringArrayVar(&o.Addons, "addon", nil, "only this add-on (repeatable)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the addon.yaml diff and the pull request, push and open nothing")
 	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
