@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/backport"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/git"
@@ -35,7 +36,7 @@ func (o *remoteOptions) flags(cmd *cobra.Command, dryRunHelp string) {
 	if dryRunHelp != "" {
 		f.BoolVar(&o.DryRun, "dry-run", false, dryRunHelp)
 	}
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long, retries included")
 }
 
@@ -196,10 +197,10 @@ func backportRows(results []backport.Result) []backportRow {
 	return rows
 }
 
-func writeBackports(w io.Writer, f OutputFormat, results []backport.Result) error {
+func writeBackports(w io.Writer, f output.Format, results []backport.Result) error {
 	rows := backportRows(results)
 	if f.Structured() {
-		return writeStructured(w, f, map[string]any{"results": rows})
+		return output.WriteStructured(w, f, map[string]any{"results": rows})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BRANCH\tCOMMIT\tCHANGE\tOUTCOME\tPULL REQUEST\tREASON")

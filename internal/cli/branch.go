@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/backport"
 )
 
@@ -55,7 +56,7 @@ that already exists.`,
 				return gitAuthHint(o.Remote, fmt.Errorf("branch cut %s: %w", args[0], err))
 			}
 			if o.Output.Structured() {
-				return writeStructured(g.Out, o.Output, res)
+				return output.WriteStructured(g.Out, o.Output, res)
 			}
 			verb := "created"
 			if !res.Pushed {
@@ -100,9 +101,9 @@ but does not have yet (what "addonsync backport" would carry). It writes nothing
 	return cmd
 }
 
-func writeBranches(w io.Writer, f OutputFormat, sts []backport.BranchStatus) error {
+func writeBranches(w io.Writer, f output.Format, sts []backport.BranchStatus) error {
 	if f.Structured() {
-		return writeStructured(w, f, map[string]any{"branches": sts})
+		return output.WriteStructured(w, f, map[string]any{"branches": sts})
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BRANCH\tKUBERNETES\tCLUSTERS\tLACKS")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/git"
@@ -42,7 +43,7 @@ type upgradePROptions struct {
 	// DryRun prints what would be pushed and opened.
 	DryRun bool
 	// Output is table, json or yaml.
-	Output OutputFormat
+	Output output.Format
 	// Timeout bounds the whole run, retries included.
 	Timeout time.Duration
 
@@ -87,7 +88,7 @@ The token (a GitHub token with contents and pull-request write access) is read f
 	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.StringArrayVar(&o.Addons, "addon", nil, "only this add-on (repeatable)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the addon.yaml diff and the pull request, push and open nothing")
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long, retries included")
 	return cmd
 }
@@ -198,7 +199,7 @@ func (o *upgradePROptions) print(results []upgrade.Result) error {
 		}
 	}
 	if o.Output.Structured() {
-		return writeStructured(o.g.Out, o.Output, map[string]any{"results": rows})
+		return output.WriteStructured(o.g.Out, o.Output, map[string]any{"results": rows})
 	}
 	if o.DryRun {
 		for _, r := range rows {
