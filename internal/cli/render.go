@@ -133,7 +133,7 @@ func (o *renderOptions) renderOne(ctx context.Context, r *render.Renderer, clust
 	start := time.Now()
 	c, err := r.RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: o.Addons})
 	if err != nil {
-		return nil, renderError(err)
+		return nil, err
 	}
 	printWarnings(o.g, c)
 	if !o.ShowSecrets {
