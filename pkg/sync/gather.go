@@ -3,10 +3,9 @@ package sync
 import (
 	"context"
 	"fmt"
-	gosync "sync"
+	"sort"
 
 	"golang.org/x/sync/errgroup"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,12 +35,14 @@ const (
 	dryRunAll
 )
 
-// gather reads what the planner needs, and nothing more: per add-on the parent (with the
-// release record), one LIST per kind and namespace of the rendered and recorded kinds, a GET
-// per rendered object that is not a member (it may exist unlabelled; one unfiltered LIST
-// per kind and namespace where many are not), a GET per namespace no
-// object was found in, and the dry-run applies the policy asks for. A no-op sync of an
-// unchanged cluster therefore reads the parents and lists, and writes nothing.
+// gather reads what the planner needs, and nothing more: the parents (with the release
+// records) with one LIST of the inventory namespace, the members of every add-on with one
+// LIST per kind of the rendered and recorded kinds (gather_lists.go), a GET per rendered
+// object that is not a member (it may exist unlabelled; one unfiltered LIST per kind and
+// namespace where many are not), one LIST of the namespaces if any namespace holds none of
+// the objects found, and the dry-run applies the policy asks for. A no-op sync of an
+// unchanged cluster therefore sends one LIST per kind and one for the parents, and writes
+// nothing.
 func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*render.Addon, po PlanOptions, o gatherOptions) (*PlanInput, error) {
 	in := &PlanInput{Cluster: c.Name, Options: po, Addons: make([]AddonState, len(addons))}
 	scopes := map[schema.GroupKind]bool{}
@@ -50,13 +51,41 @@ func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*rende
 			scopes[gk] = ns
 		}
 	}
+	runs, invs, removed, err := m.gatherParents(ctx, c, addons, scopes, o)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
+	}
+	qs := make([]memberQuery, 0, len(runs)+len(removed))
+	for i, r := range runs {
+		keys, err := m.addonKeys(r.objects, invs[i])
+		if err != nil {
+			return nil, fmt.Errorf("cluster %q: add-on %q: %w", c.Name, r.addon.Name, err)
+		}
+		qs = append(qs, memberQuery{id: r.set.id, keys: keys})
+	}
+	for _, inv := range removed {
+		keys, err := m.addonKeys(nil, inv)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %q: removed add-on %q: %w", c.Name, inv.Addon, err)
+		}
+		qs = append(qs, memberQuery{id: inv.ID, keys: keys})
+	}
+	members, err := m.listMembersOf(ctx, qs)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
+	}
+	for i, inv := range removed {
+		inv.Members = membersOf(members[len(runs)+i])
+		in.Removed = append(in.Removed, RemovedState{Inventory: inv, Record: inv.Record})
+	}
+	nss := &namespaceSnapshot{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
-	for i, a := range addons {
+	for i, r := range runs {
 		g.Go(func() error {
-			st, err := m.gatherAddon(gctx, a, scopes, o)
+			st, err := m.gatherAddon(gctx, r, invs[i], members[i], nss, o)
 			if err != nil {
-				return fmt.Errorf("add-on %q: %w", a.Name, err)
+				return fmt.Errorf("add-on %q: %w", r.addon.Name, err)
 			}
 			in.Addons[i] = *st
 			return nil
@@ -65,31 +94,48 @@ func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*rende
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
 	}
-	if o.removed {
-		removed, err := m.gatherRemoved(ctx, c)
-		if err != nil {
-			return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
-		}
-		in.Removed = removed
-	}
 	return in, nil
 }
 
-// gatherAddon reads one add-on's live state.
-func (m *Manager) gatherAddon(ctx context.Context, a *render.Addon, scopes map[schema.GroupKind]bool, o gatherOptions) (*AddonState, error) {
-	r := &addonRun{addon: a, crdScopes: scopes}
-	if err := m.prepare(ctx, r); err != nil {
-		return nil, err
+// gatherParents prepares the add-ons and reads their parents, and those of the add-ons the
+// cluster no longer renders when o.removed, from one LIST.
+func (m *Manager) gatherParents(ctx context.Context, c *render.Cluster, addons []*render.Addon, scopes map[schema.GroupKind]bool, o gatherOptions) ([]*addonRun, []*Inventory, []*Inventory, error) {
+	runs := make([]*addonRun, len(addons))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, a := range addons {
+		runs[i] = &addonRun{addon: a, crdScopes: scopes}
+		g.Go(func() error {
+			if err := m.prepare(ctx, runs[i]); err != nil {
+				return fmt.Errorf("add-on %q: %w", a.Name, err)
+			}
+			return nil
+		})
 	}
-	inv, err := m.readParent(ctx, r.set)
+	if err := g.Wait(); err != nil {
+		return nil, nil, nil, err
+	}
+	parents, err := m.listParents(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
+	invs := make([]*Inventory, len(runs))
+	for i, r := range runs {
+		if invs[i], err = parentFrom(r.set, parents[r.set.parent.Name]); err != nil {
+			return nil, nil, nil, fmt.Errorf("add-on %q: %w", r.addon.Name, err)
+		}
+	}
+	if !o.removed {
+		return runs, invs, nil, nil
+	}
+	removed, err := m.removedParents(c, parents)
+	return runs, invs, removed, err
+}
+
+// gatherAddon reads one add-on's live state from its parent and members.
+func (m *Manager) gatherAddon(ctx context.Context, r *addonRun, inv *Inventory, members []*unstructured.Unstructured, nss *namespaceSnapshot, o gatherOptions) (*AddonState, error) {
+	a := r.addon
 	st := &AddonState{Addon: a, Inventory: inv, Record: inv.Record, Objects: make([]ObjectState, len(r.objects))}
-	members, err := m.listAddon(ctx, r.set.id, r.objects, inv)
-	if err != nil {
-		return nil, err
-	}
 	inv.Members = membersOf(members)
 	byID := make(map[ObjectID]*unstructured.Unstructured, len(members))
 	for _, u := range members {
@@ -105,67 +151,13 @@ func (m *Manager) gatherAddon(ctx context.Context, a *render.Addon, scopes map[s
 	if err := m.readNonMembers(ctx, st.Objects); err != nil {
 		return nil, err
 	}
-	if st.Namespaces, err = m.readNamespaces(ctx, a, st.Objects); err != nil {
+	var err error
+	if st.Namespaces, err = m.readNamespaces(ctx, a, st.Objects, nss); err != nil {
 		return nil, err
 	}
 	m.dryRunObjects(ctx, a, st, o.dryRun)
 	st.Digest = addonDigest(st.Objects, a.Hooks)
 	return st, nil
-}
-
-// listAddon lists the add-on's members: each rendered and each recorded kind once per
-// namespace (once cluster-wide for cluster-scoped kinds).
-func (m *Manager) listAddon(ctx context.Context, id string, objs []*unstructured.Unstructured, inv *Inventory) ([]*unstructured.Unstructured, error) {
-	type gkns struct {
-		gk schema.GroupKind
-		ns string
-	}
-	seen := map[gkns]bool{}
-	var keys []listKey
-	add := func(gvk schema.GroupVersionKind, ns string) {
-		k := gkns{gvk.GroupKind(), ns}
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, listKey{gvk: gvk, namespace: ns})
-		}
-	}
-	for _, o := range objs {
-		add(o.GroupVersionKind(), o.GetNamespace())
-	}
-	for _, gk := range inv.GroupKinds {
-		mapping, err := m.mapper.RESTMapping(gk)
-		if meta.IsNoMatchError(err) {
-			continue // the kind is gone (its CRD was deleted), and so are its objects
-		}
-		if err != nil {
-			return nil, fmt.Errorf("inventory %s: %s: %w", inv.Parent, gk, err)
-		}
-		if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
-			add(mapping.GroupVersionKind, "")
-			continue
-		}
-		for _, ns := range inv.Namespaces {
-			add(mapping.GroupVersionKind, ns)
-		}
-	}
-	results := make([][]*unstructured.Unstructured, len(keys))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.opts.Concurrency)
-	for i, k := range keys {
-		g.Go(func() error {
-			objs, err := m.listMembers(gctx, id, k)
-			results[i] = objs
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	var out []*unstructured.Unstructured
-	for _, r := range results {
-		out = append(out, r...)
-	}
-	return out, nil
 }
 
 // listAllThreshold is how many non-members of one kind and namespace are read with one
@@ -259,8 +251,9 @@ func ownerOf(u *unstructured.Unstructured) string {
 }
 
 // readNamespaces tells, for the add-on namespace and every namespace of its objects, whether
-// it exists; a namespace an object was found in needs no request.
-func (m *Manager) readNamespaces(ctx context.Context, a *render.Addon, objs []ObjectState) (map[string]NamespaceState, error) {
+// it exists; a namespace an object was found in needs no request, the others are looked up
+// in the namespaces listed once for all add-ons.
+func (m *Manager) readNamespaces(ctx context.Context, a *render.Addon, objs []ObjectState, nss *namespaceSnapshot) (map[string]NamespaceState, error) {
 	out := map[string]NamespaceState{}
 	var names []string
 	want := func(ns string) {
@@ -278,36 +271,17 @@ func (m *Manager) readNamespaces(ctx context.Context, a *render.Addon, objs []Ob
 			out[o.Live.GetNamespace()] = NamespaceState{Exists: true}
 		}
 	}
-	var missing []string
 	for _, ns := range names {
-		if !out[ns].Exists {
-			missing = append(missing, ns)
+		if out[ns].Exists {
+			continue
 		}
+		listed, err := nss.get(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		out[ns] = listed[ns]
 	}
-	var mu gosync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.opts.Concurrency)
-	for _, ns := range missing {
-		g.Go(func() error {
-			live, err := m.dynamic.Resource(namespaceGVR).Get(gctx, ns, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("namespace %q: read failed: %w", ns, err)
-			}
-			phase, _, _ := unstructured.NestedString(live.Object, "status", "phase")
-			mu.Lock()
-			defer mu.Unlock()
-			if phase == string(corev1.NamespaceTerminating) {
-				out[ns] = NamespaceState{Terminating: true}
-			} else {
-				out[ns] = NamespaceState{Exists: true}
-			}
-			return nil
-		})
-	}
-	return out, g.Wait()
+	return out, nil
 }
 
 // dryRunObjects dry-run applies the objects the policy selects, with the sync's field
@@ -356,32 +330,30 @@ func (m *Manager) wantsDryRun(st *AddonState, os *ObjectState, policy dryRunPoli
 	return needsDryRun(os, m.opts.FieldManager)
 }
 
-// gatherRemoved reads the add-ons whose parent is in the inventory namespace but which the
-// cluster no longer renders.
-func (m *Manager) gatherRemoved(ctx context.Context, c *render.Cluster) ([]RemovedState, error) {
+// removedParents reads, from the listed ConfigMaps, the parents of the add-ons the cluster
+// no longer renders, by name.
+func (m *Manager) removedParents(c *render.Cluster, parents map[string]*unstructured.Unstructured) ([]*Inventory, error) {
 	rendered := map[string]bool{}
 	for _, a := range c.Addons {
 		rendered[a.Name] = true
 	}
-	list, err := m.dynamic.Resource(configMapGVR).Namespace(m.opts.InventoryNamespace).List(ctx,
-		metav1.ListOptions{LabelSelector: LabelApplySetID + "," + render.LabelAddon})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
+	names := make([]string, 0, len(parents))
+	for name := range parents {
+		names = append(names, name)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("inventory namespace %q: list parents: %w", m.opts.InventoryNamespace, err)
-	}
-	var out []RemovedState
-	for _, p := range list.Items {
-		addon := p.GetLabels()[render.LabelAddon]
-		if rendered[addon] || p.GetName() != ParentPrefix+addon {
+	sort.Strings(names)
+	var out []*Inventory
+	for _, name := range names {
+		labels := parents[name].GetLabels()
+		addon, ok := labels[render.LabelAddon]
+		if _, hasID := labels[LabelApplySetID]; !ok || !hasID || rendered[addon] || name != ParentPrefix+addon {
 			continue
 		}
-		inv, err := m.Inventory(ctx, addon)
+		inv, err := parentFrom(m.applySetFor(addon), parents[name])
 		if err != nil {
 			return nil, fmt.Errorf("removed add-on %q: %w", addon, err)
 		}
-		out = append(out, RemovedState{Inventory: inv, Record: inv.Record})
+		out = append(out, inv)
 	}
 	return out, nil
 }

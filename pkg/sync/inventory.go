@@ -136,30 +136,14 @@ var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configm
 
 // readParent reads the parent; a missing parent is an empty inventory.
 func (m *Manager) readParent(ctx context.Context, as applySet) (*Inventory, error) {
-	inv := &Inventory{Addon: as.addon, ID: as.id, Parent: as.parent}
 	u, err := m.dynamic.Resource(configMapGVR).Namespace(as.parent.Namespace).Get(ctx, as.parent.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return inv, nil
+		return parentFrom(as, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("inventory %s: read failed: %w", as.parent, err)
 	}
-	if got := u.GetLabels()[LabelApplySetID]; got != as.id {
-		return nil, fmt.Errorf("inventory %s: label %s is %q, want %q: the object is not addonsync's parent for add-on %q; rename or delete it",
-			as.parent, LabelApplySetID, got, as.id, as.addon)
-	}
-	inv.Exists = true
-	ann := u.GetAnnotations()
-	inv.GroupKinds = parseGroupKinds(ann[AnnotationApplySetGroupKinds])
-	inv.Namespaces = normaliseNamespaces(append(splitList(ann[AnnotationApplySetNamespaces]), as.parent.Namespace))
-	if raw, ok, _ := unstructured.NestedString(u.Object, "data", DataRelease); ok {
-		rec := &ReleaseRecord{}
-		if err := json.Unmarshal([]byte(raw), rec); err != nil {
-			return nil, fmt.Errorf("inventory %s: data.%s: %w; delete the key to start the release over", as.parent, DataRelease, err)
-		}
-		inv.Record = rec
-	}
-	return inv, nil
+	return parentFrom(as, u)
 }
 
 func splitList(s string) []string {
