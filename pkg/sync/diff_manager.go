@@ -26,7 +26,7 @@ func (m *Manager) Diff(ctx context.Context, c *render.Cluster, o DiffOptions) (*
 		policy = dryRunAll
 	}
 	po := PlanOptions{Prune: !o.NoPrune, MaxPrune: o.MaxPrune, PruneLimits: o.PruneLimits, Partial: len(o.Addons) > 0, FieldManager: m.opts.FieldManager}
-	in, err := m.gather(ctx, c, addons, po, gatherOptions{dryRun: policy, removed: po.Prune && !po.Partial})
+	in, err := m.gather(ctx, c, addons, po, gatherOptions{dryRun: policy, removed: po.Prune && !po.Partial, pruneHelmLeftovers: po.Prune && o.PruneHelmLeftovers})
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +65,9 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 				ad.Create = append(ad.Create, od)
 			case VerbAdopt:
 				ad.Adopt = append(ad.Adopt, od)
+				if od.Diff == "" && od.YAML == "" {
+					ad.AdoptedAsIs++
+				}
 			case VerbConfigure:
 				ad.Change = append(ad.Change, od)
 			default:
@@ -84,6 +87,7 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 				ad.Prune = append(ad.Prune, od)
 			}
 		}
+		helmDiff(ap, &ad)
 		if ap.PruneRefused != nil {
 			ad.Error = ap.PruneRefused.Error()
 		}
@@ -94,6 +98,23 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 	}
 	res.summarize()
 	return res, errors.Join(errs...)
+}
+
+// helmDiff adds the takeover of the add-on's Helm release: the release, and its leftovers
+// (pruned ones to Prune, kept ones to HelmLeftovers).
+func helmDiff(ap *AddonPlan, ad *AddonDiff) {
+	if ap.Helm == nil {
+		return
+	}
+	ad.HelmRelease = ap.Helm.Release.Summary() + ": to adopt"
+	for _, s := range ap.HelmLeftovers {
+		od := ObjectDiff{Subject: s.ID.String(), Group: s.ID.Group, Kind: s.ID.Kind, Namespace: s.ID.Namespace, Name: s.ID.Name, Note: s.Reason}
+		if s.Verb == VerbPrune && ap.PruneRefused == nil {
+			ad.Prune = append(ad.Prune, od)
+			continue
+		}
+		ad.HelmLeftovers = append(ad.HelmLeftovers, od)
+	}
 }
 
 func hasPhaseHooks(c *render.Cluster, ap *AddonPlan) bool {
