@@ -142,7 +142,11 @@ func objectDiff(s ObjectStep, contextLines int) (ObjectDiff, error) {
 		od.YAML, od.Note = "", s.Reason
 		return od, err
 	}
-	od, _, err := compareObject(s.Desired, s.Live, s.Merged, contextLines)
+	merged := s.Merged
+	if s.Verb == VerbAdopt && strings.HasPrefix(s.Reason, reasonHelmAdopt) {
+		merged = withoutPartOf(merged) // as it is, but for the ApplySet label
+	}
+	od, _, err := compareObject(s.Desired, s.Live, merged, contextLines)
 	switch {
 	case s.Verb == VerbAdopt:
 		od.Note = s.Reason

@@ -110,6 +110,26 @@ func decideHelm(a *AddonState, ap *AddonPlan, renderedBy map[ObjectID]string) {
 	}
 }
 
+// reasonHelmAdopt starts the reason of an object adopted from a Helm release.
+const reasonHelmAdopt = "adopted from Helm release "
+
+// withoutPartOf returns a copy of u without the ApplySet part-of label: the diff of an
+// object adopted from a Helm release shows what changes besides addonsync's bookkeeping.
+func withoutPartOf(u *unstructured.Unstructured) *unstructured.Unstructured {
+	if u == nil {
+		return nil
+	}
+	c := u.DeepCopy()
+	l := c.GetLabels()
+	delete(l, LabelApplySetPartOf)
+	if len(l) == 0 {
+		unstructured.RemoveNestedField(c.Object, "metadata", "labels")
+	} else {
+		c.SetLabels(l)
+	}
+	return c
+}
+
 // helmAdoptReason is the reason of an object adopted from the add-on's Helm release.
 func helmAdoptReason(h *helmrelease.Adoption, id ObjectID) (string, bool) {
 	if h == nil {
@@ -117,7 +137,7 @@ func helmAdoptReason(h *helmrelease.Adoption, id ObjectID) (string, bool) {
 	}
 	for _, a := range h.Plan.Adopted {
 		if ObjectID(a) == id {
-			return "adopted from Helm release " + h.Release.Name, true
+			return reasonHelmAdopt + h.Release.Name, true
 		}
 	}
 	return "", false
