@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/addonsync/addonsync/pkg/helmrelease"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -55,7 +56,7 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 			ad.Create = append(ad.Create, ObjectDiff{Subject: "Namespace/" + ap.Namespace, APIVersion: "v1", Kind: "Namespace", Name: ap.Namespace, Note: "add-on namespace"})
 		}
 		for _, s := range ap.Objects {
-			od, err := objectDiff(s, contextLines)
+			od, err := objectDiff(s, ap.Helm, contextLines)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -129,7 +130,7 @@ func hasPhaseHooks(c *render.Cluster, ap *AddonPlan) bool {
 
 // objectDiff shows one step: a create as the rendered YAML, a change or an adoption as the
 // unified diff of the live object against the dry-run result.
-func objectDiff(s ObjectStep, contextLines int) (ObjectDiff, error) {
+func objectDiff(s ObjectStep, helm *helmrelease.Adoption, contextLines int) (ObjectDiff, error) {
 	if s.Verb == VerbCreate || s.Verb == VerbUnchanged || s.Live == nil {
 		od, _, err := compareObject(s.Desired, nil, nil, contextLines)
 		if s.Verb == VerbCreate && s.Reason != reasonNew {
@@ -144,7 +145,7 @@ func objectDiff(s ObjectStep, contextLines int) (ObjectDiff, error) {
 	}
 	merged := s.Merged
 	if s.Verb == VerbAdopt && strings.HasPrefix(s.Reason, reasonHelmAdopt) {
-		merged = withoutPartOf(merged) // as it is, but for the ApplySet label
+		merged = withoutPartOf(withoutHelmOnlyFields(merged, s.Desired, helm)) // the ApplySet label aside
 	}
 	od, _, err := compareObject(s.Desired, s.Live, merged, contextLines)
 	switch {

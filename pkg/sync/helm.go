@@ -130,6 +130,41 @@ func withoutPartOf(u *unstructured.Unstructured) *unstructured.Unstructured {
 	return c
 }
 
+// withoutHelmOnlyFields returns a copy of merged (a dry-run apply of desired, made while
+// Helm still owned its fields) without the fields the Helm release's manifest sets that
+// desired does not: once the transfer moved Helm's ownership to addonsync, the apply removes
+// them, so the diff of an adopted object shows their removal too. Map fields are followed;
+// list elements are not (their removal shows only when the whole list goes).
+func withoutHelmOnlyFields(merged, desired *unstructured.Unstructured, h *helmrelease.Adoption) *unstructured.Unstructured {
+	if merged == nil || h == nil {
+		return merged
+	}
+	manifest := h.Release.ManifestObject(helmrelease.IDOf(desired))
+	if manifest == nil {
+		return merged
+	}
+	out := merged.DeepCopy()
+	dropUnset(out.Object, desired.Object, manifest.Object)
+	return out
+}
+
+// dropUnset deletes from obj the map fields helm has that want lacks.
+func dropUnset(obj, want, helm map[string]any) {
+	for k, hv := range helm {
+		w, inWant := want[k]
+		if !inWant {
+			delete(obj, k)
+			continue
+		}
+		hm, hok := hv.(map[string]any)
+		wm, wok := w.(map[string]any)
+		om, ook := obj[k].(map[string]any)
+		if hok && wok && ook {
+			dropUnset(om, wm, hm)
+		}
+	}
+}
+
 // helmAdoptReason is the reason of an object adopted from the add-on's Helm release.
 func helmAdoptReason(h *helmrelease.Adoption, id ObjectID) (string, bool) {
 	if h == nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -198,6 +199,7 @@ func TestSyncTakesOverHelmReleases(t *testing.T) {
 			"! Helm release changed rev 1, chart 1.2.3: to adopt (2 as they are, 2 with changes)",
 			"= ConfigMap/" + ns + "/changed-extra (left by Helm release changed, kept: pass --prune-helm-leftovers to delete it)",
 			"-  replicas: 5", "+  replicas: 3",
+			`-  extra: "yes"`, // set by Helm only: the sync removes it once it owns it
 		} {
 			if !strings.Contains(text.String(), want) {
 				t.Errorf("diff lacks %q:\n%s", want, text.String())
@@ -239,6 +241,10 @@ func TestSyncTakesOverHelmReleases(t *testing.T) {
 			if live := get(t, m, o); live.GetAnnotations()["meta.helm.sh/release-name"] != "" && o.GetAnnotations()["helm.sh/hook"] == "" {
 				t.Errorf("%s: Helm's annotations stay: %v", IDOf(o), live.GetAnnotations())
 			}
+		}
+		cm := get(t, m, find(t, existing, "ConfigMap/"+ns+"/changed-config"))
+		if want := map[string]any{"replicas": "3"}; !reflect.DeepEqual(cm.Object["data"], want) {
+			t.Errorf("changed-config data = %v, want %v (the field Helm alone set removed)", cm.Object["data"], want)
 		}
 		if got := members(t, m, "same"); !slices.Contains(got, "ConfigMap/"+ns+"/same-config") || len(got) != 4 {
 			t.Errorf("members of same: %v, want its 4 adopted objects", got)
