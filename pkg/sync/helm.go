@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/addonsync/addonsync/pkg/helmrelease"
@@ -43,6 +44,9 @@ func (m *Manager) listHelmReleases(ctx context.Context) (helmrelease.Releases, e
 		return nil, nil
 	}
 	rs, err := helmrelease.NewReader(m.kube, m.mapper, helmrelease.DefaultReaderOptions()).List(ctx)
+	if apierrors.IsForbidden(err) {
+		return nil, fmt.Errorf("list Helm releases (to take them over): %w; grant list on secrets and configmaps in every namespace (docs/moving-from-helm.md, Permissions)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list Helm releases: %w", err)
 	}

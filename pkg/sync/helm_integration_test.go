@@ -286,3 +286,44 @@ func TestSyncTakesOverHelmReleases(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncRefusesImmutableChangeOfHelmRelease: a Deployment helm installed with another
+// selector than the render's cannot be adopted in place; diff and sync say so before
+// anything of the add-on is written (a takeover never recreates, sync.recreate or not).
+func TestSyncRefusesImmutableChangeOfHelmRelease(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	h := helmcli.New(t, env.Kubeconfig)
+	dir := helmTakeoverRepo(t, ns)
+	h.Must(t, "install", "same", filepath.Join(dir, "charts", "web"), "-n", ns, "-f", filepath.Join(dir, "addons/same/values.yaml"), "--set", "tier=front")
+	cfg, err := config.OpenWorktree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := render.DefaultOptions()
+	ro.CacheDir = t.TempDir()
+	c, err := render.New(ro).RenderCluster(ctx, cfg, "test", render.RenderOptions{Addons: []string{"same"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	m := newTestManager(t, ns, rec)
+	want := "Deployment/" + ns + "/same: cannot adopt from Helm release same rev 1, chart 1.2.3 in place"
+	if _, err := m.Diff(ctx, c, DefaultDiffOptions()); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("diff: %v, want %q", err, want)
+	}
+	rec.reset()
+	o := syncOpts()
+	o.Partial = true
+	if _, err := m.Sync(ctx, c, o); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("sync: %v, want %q", err, want)
+	}
+	for _, r := range writes(rec.reset()) {
+		if !r.DryRun && r.Path != "/api/v1/namespaces" {
+			t.Errorf("a refused adoption wrote %s", r)
+		}
+	}
+	if got := helmReleasesIn(t, h, ns); !slices.Equal(got, []string{"same"}) {
+		t.Errorf("helm list: %v", got)
+	}
+}
