@@ -8,8 +8,10 @@ LDFLAGS := -X github.com/addonsync/addonsync/internal/cli.Version=$(VERSION)
 # Where hack/build-kube-testenv.sh puts kube-apiserver, etcd and kubectl (cached across runs).
 export ADDONSYNC_TESTENV_BIN ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kube-testenv/v1.35.4
 TEST_FLAGS ?= -count=1 -timeout 40m
+# Packages the race detector runs on (make test-race): the concurrent ones.
+RACE_PKGS ?= ./pkg/sync/ ./pkg/reconcile/ ./pkg/lease/
 
-.PHONY: all build test test-short bench lint vet demo testenv tools generate schema check-clean clean
+.PHONY: all build test test-short test-race bench lint vet demo testenv tools generate schema check-clean clean
 
 all: build vet test
 
@@ -24,11 +26,16 @@ testenv:
 tools: testenv
 	@if [ -f hack/build-helm.sh ]; then bash hack/build-helm.sh >/dev/null; fi
 
-# Unit and integration tests against a real kube-apiserver + etcd (built if missing).
+# Unit and integration tests against ONE real kube-apiserver + etcd shared by every package
+# (hack/test.sh starts and stops it; binaries built if missing).
 test: tools
-	$(GO) test $(TEST_FLAGS) $(PKGS)
+	bash hack/test.sh $(TEST_FLAGS) $(PKGS)
 
-# Unit tests only: no API server, git server or helm CLI needed.
+# The race detector on the concurrent packages, against one shared test cluster (CI).
+test-race: tools
+	bash hack/test.sh -race $(TEST_FLAGS) $(RACE_PKGS)
+
+# Tests that need no API server (go test -short: testenv starts none and its tests skip).
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 

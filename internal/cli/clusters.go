@@ -8,17 +8,18 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
 type clustersOptions struct {
 	g *GlobalOptions
 	// Output is table, wide (add-on names and kubeconfig), json or yaml.
-	Output OutputFormat
+	Output output.Format
 }
 
 func newClustersCmd(g *GlobalOptions) *cobra.Command {
@@ -43,7 +44,7 @@ shown as "app(after monitoring)".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputWide, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.Wide, output.JSON, output.YAML)
 	return cmd
 }
 
@@ -70,13 +71,13 @@ func (o *clustersOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == OutputWide {
+	if o.Output == output.Wide {
 		o.inferOrder(ctx, cfg, rows)
 	}
 	if o.Output.Structured() {
-		return writeStructured(o.g.Out, o.Output, rows)
+		return output.WriteStructured(o.g.Out, o.Output, rows)
 	}
-	if err := printClusters(o.g.Out, rows, gitRepo, o.Output == OutputWide); err != nil || o.Output != OutputWide {
+	if err := printClusters(o.g.Out, rows, gitRepo, o.Output == output.Wide); err != nil || o.Output != output.Wide {
 		return err
 	}
 	return printHelmReleases(o.g.Out, helmReleaseRows(ctx, o.g, cfg, rows))
@@ -127,7 +128,7 @@ func clusterRows(dir string, cfg *config.Config) (rows []clusterRow, gitRepo boo
 			row.Addons[i] = a.Metadata.Name
 		}
 		row.Branch, row.ReleaseBranchExists, err = config.BranchForCluster(dir, cfg, name)
-		if errors.Is(err, git.ErrRepositoryNotExists) {
+		if errors.Is(err, git.ErrNotRepository) {
 			gitRepo, err = false, nil
 		}
 		if err != nil {

@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/config"
@@ -12,7 +10,7 @@ import (
 
 // RefAuto as --ref reads each cluster's config from its own branch (release-<minor>, or main
 // when there is none).
-const RefAuto = "auto"
+const RefAuto = config.RefAuto
 
 // loadConfig loads the config repo g.Dir: its working tree, or the git ref g.Ref without a
 // checkout. With --ref auto it reads the main branch (see loadClusterConfig for one cluster).
@@ -23,22 +21,7 @@ func loadConfig(g *GlobalOptions) (*config.Config, error) {
 }
 
 func openConfig(g *GlobalOptions) (*config.Config, error) {
-	switch g.Ref {
-	case "":
-		return config.OpenWorktree(g.Dir)
-	case RefAuto:
-		head, err := config.OpenRef(g.Dir, "HEAD")
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := config.OpenRef(g.Dir, head.MainBranch())
-		if err != nil {
-			return head, nil //nolint:nilerr // no main branch in a detached clone: HEAD is the best guess
-		}
-		return cfg, nil
-	default:
-		return config.OpenRef(g.Dir, g.Ref)
-	}
+	return config.Open(g.Dir, g.Ref)
 }
 
 // loadClusterConfig loads the config a cluster is rendered from, and names the branch it was
@@ -48,40 +31,22 @@ func openConfig(g *GlobalOptions) (*config.Config, error) {
 //   - --ref auto: the cluster's branch (release-<minor>, or main when there is none);
 //   - --ref REF: that ref.
 func loadClusterConfig(g *GlobalOptions, cluster string) (*config.Config, string, error) {
-	cfg, err := loadConfig(g)
+	cfg, branch, err := config.OpenCluster(g.Dir, g.Ref, cluster)
 	if err != nil {
-		return nil, "", err
+		return nil, "", Usage(err)
 	}
-	if cfg.Clusters[cluster] == nil {
-		return nil, "", Usage(fmt.Errorf("cluster %q does not exist in %s (clusters: %v)", cluster, g.Dir, cfg.ClusterNames()))
+	if g.Ref == "" {
+		warnBranch(g, cfg, cluster)
 	}
-	branch, _, err := config.BranchForCluster(g.Dir, cfg, cluster)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return cfg, g.Ref, nil // not a git repository: nothing to choose from or warn about
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	switch g.Ref {
-	case "":
-		warnBranch(g, cfg, cluster, branch)
-		return cfg, "", nil
-	case RefAuto:
-		cfg, err := config.OpenRef(g.Dir, branch)
-		if err != nil {
-			return nil, "", Usage(err)
-		}
-		if cfg.Clusters[cluster] == nil {
-			return nil, "", Usage(fmt.Errorf("cluster %q: not defined on its branch %s", cluster, branch))
-		}
-		return cfg, branch, nil
-	default:
-		return cfg, g.Ref, nil
-	}
+	return cfg, branch, nil
 }
 
-// warnBranch warns on stderr when the working tree is on another branch than the cluster's.
-func warnBranch(g *GlobalOptions, cfg *config.Config, cluster, branch string) {
+// warnBranch warns when the working tree is not on the branch cluster renders from.
+func warnBranch(g *GlobalOptions, cfg *config.Config, cluster string) {
+	branch, _, err := config.BranchForCluster(g.Dir, cfg, cluster)
+	if err != nil {
+		return // not a git repository: nothing to choose from or warn about
+	}
 	current, err := config.CurrentBranch(g.Dir)
 	if err != nil || current == branch {
 		return

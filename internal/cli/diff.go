@@ -7,12 +7,12 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/internal/kube"
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/reconcile"
 	"github.com/addonsync/addonsync/pkg/render"
 	"github.com/addonsync/addonsync/pkg/sync"
 )
@@ -23,8 +23,8 @@ type diffOptions struct {
 	Cluster string
 	// Addons limits the diff to these add-ons.
 	Addons []string
-	// Output is the -o flag: text, json or markdown.
-	Output string
+	// Output is the -o flag: text, json, yaml or markdown.
+	Output output.Format
 	// CacheDir overrides the chart cache directory.
 	CacheDir string
 	// Concurrency bounds the dry-run requests in flight.
@@ -35,12 +35,10 @@ type diffOptions struct {
 	Prune bool
 	// PruneHelmLeftovers is sync's --prune-helm-leftovers.
 	PruneHelmLeftovers bool
-
-	format sync.DiffFormat
 }
 
 func newDiffCmd(g *GlobalOptions) *cobra.Command {
-	o := &diffOptions{g: g, Output: sync.DiffFormatText.String(), Concurrency: sync.DefaultDiffOptions().Concurrency, Prune: true}
+	o := &diffOptions{g: g, Concurrency: sync.DefaultDiffOptions().Concurrency, Prune: true}
 	cmd := &cobra.Command{
 		Use:   "diff CLUSTER",
 		Short: "Show what a sync would change on a cluster",
@@ -50,8 +48,8 @@ defaults never show as changes. It shows the plan sync executes: per add-on the
 objects a sync would create (whole YAML), adopt (objects that exist but are not in the
 add-on's inventory), change (unified diff of what changes), leave unchanged, and
 prune, the Helm hooks that would run, and prunes the limits refuse.
-Secret values are never shown: each key reads (added), (changed), (unchanged) or
-(removed).
+Secret values are never shown: a key whose value stays reads (masked), the others
+(masked, changed), (masked, added) or (masked, removed).
 
 Exit status: 0 no changes, 1 changes, 2 usage or config error, 3 cluster error or
 anything sync would fail on (a refused prune, an object in a namespace that does not
@@ -68,10 +66,10 @@ exist).`,
 		ValidArgsFunction: completeClusters(g),
 		RunE:              runWithArgs(o),
 	}
+	output.AddFlag(cmd, &o.Output, output.DiffFormats()...)
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Addons, "addon", nil, "diff only this add-on (repeatable)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or markdown")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addAddonsFlag(f, &o.Addons, "diff only this add-on (repeatable)")
+	addCacheDirFlag(f, &o.CacheDir)
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "as for sync: allow up to N deletions per add-on (-1: any)")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "as for sync: include prunes")
@@ -87,11 +85,6 @@ func (o *diffOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *diffOptions) Validate() error {
-	f, err := sync.ParseDiffFormat(o.Output)
-	if err != nil {
-		return Usage(err)
-	}
-	o.format = f
 	if o.Concurrency < 1 {
 		return Usage(fmt.Errorf("--concurrency %d: must be at least 1", o.Concurrency))
 	}
@@ -121,8 +114,8 @@ func (o *diffOptions) Run(ctx context.Context) error {
 	do.PruneLimits = cfg.Repository.Spec.Prune
 	res, diffErr := m.Diff(ctx, c, do)
 	if res != nil {
-		ro := sync.DiffReportOptions{Format: o.format, Color: renderToTerminal(o.g.Out) && !o.g.NoColor}
-		if err := sync.WriteDiff(o.g.Out, res, ro); err != nil {
+		ro := output.DiffOptions{Format: o.Output, Color: renderToTerminal(o.g.Out) && !o.g.NoColor}
+		if err := output.WriteDiff(o.g.Out, res, ro); err != nil {
 			return err
 		}
 	}
@@ -191,22 +184,7 @@ func newClusterManager(ctx context.Context, g *GlobalOptions, cfg *config.Config
 
 // clusterDiscovery lists what a cluster serves, once per run, for the render's API set.
 func clusterDiscovery(g *GlobalOptions, cfg *config.Config, cluster string) render.DiscoveryFunc {
-	return render.CachedDiscovery(func(ctx context.Context) ([]*metav1.APIResourceList, error) {
-		rc, err := kube.RESTConfig(ctx, clusterKubeconfig(g, cfg, cluster), kube.DefaultOptions())
-		if err != nil {
-			return nil, err
-		}
-		dc, err := discovery.NewDiscoveryClientForConfig(rc)
-		if err != nil {
-			return nil, err
-		}
-		_, lists, err := dc.ServerGroupsAndResources()
-		if discovery.IsGroupDiscoveryFailedError(err) && len(lists) > 0 {
-			g.Logger.Debug("API discovery: some groups failed; rendering with the others", "cluster", cluster, "error", err)
-			return lists, nil // an aggregated API down must not block the add-ons
-		}
-		return lists, err
-	})
+	return reconcile.Discovery(reconcile.KubeConnector{Kubeconfig: g.Kubeconfig, Context: g.Context}, cfg, cluster, g.Logger)
 }
 
 // renderForCluster loads the config a cluster renders from (its branch per --ref) and renders

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
 
 	"github.com/addonsync/addonsync/internal/testenv"
 	"github.com/addonsync/addonsync/pkg/config"
@@ -88,7 +89,7 @@ func TestDiffCommand(t *testing.T) {
 		}
 		for _, want := range []string{
 			"  + ConfigMap/" + ns + "/web (create)", "  + Secret/" + ns + "/web (create)", "  + Service/" + ns + "/web (create)",
-			"      +  password: (added)", "cluster test: 3 to create, 0 to change, 0 unchanged, 0 to prune",
+			"      +  password: (masked, added)", "cluster test: 3 to create, 0 to change, 0 unchanged, 0 to prune",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -138,25 +139,30 @@ func TestDiffCommand(t *testing.T) {
 		}
 		checkGolden(t, "diff/hand-edit.md", anon(out))
 	})
-	t.Run("and in json", func(t *testing.T) {
-		out, _, code := diff(t, "test", "-o", "json")
-		if code != ExitChanges {
-			t.Fatalf("exit %d, want 1", code)
-		}
-		var got sync.DiffResult
-		if err := json.Unmarshal([]byte(out), &got); err != nil {
-			t.Fatalf("output is not JSON: %v\n%s", err, out)
-		}
-		want := sync.DiffSummary{Change: 1, Unchanged: 2}
-		if diff := cmp.Diff(want, got.Summary); diff != "" {
-			t.Errorf("summary (-want +got):\n%s", diff)
-		}
-		if got.Cluster != "test" || len(got.Addons) != 1 || len(got.Addons[0].Change) != 1 ||
-			got.Addons[0].Change[0].Subject != "ConfigMap/"+ns+"/web" ||
-			!strings.Contains(got.Addons[0].Change[0].Diff, "-  mode: debug\n+  mode: production\n") {
-			t.Errorf("result: %+v", got)
-		}
-	})
+	for _, format := range []string{"json", "yaml"} {
+		t.Run("and in "+format, func(t *testing.T) {
+			out, _, code := diff(t, "test", "-o", format)
+			if code != ExitChanges {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			var got sync.DiffResult
+			if err := yaml.UnmarshalStrict([]byte(out), &got); err != nil { // JSON is YAML too
+				t.Fatalf("output is not %s: %v\n%s", format, err, out)
+			}
+			if format == "json" && !json.Valid([]byte(out)) {
+				t.Fatalf("output is not JSON:\n%s", out)
+			}
+			want := sync.DiffSummary{Change: 1, Unchanged: 2}
+			if diff := cmp.Diff(want, got.Summary); diff != "" {
+				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+			if got.Cluster != "test" || len(got.Addons) != 1 || len(got.Addons[0].Change) != 1 ||
+				got.Addons[0].Change[0].Subject != "ConfigMap/"+ns+"/web" ||
+				!strings.Contains(got.Addons[0].Change[0].Diff, "-  mode: debug\n+  mode: production\n") {
+				t.Errorf("result: %+v", got)
+			}
+		})
+	}
 	t.Run("diffs only the add-ons asked for", func(t *testing.T) {
 		if _, errOut, code := diff(t, "test", "--addon", "nope"); code != ExitUsage || !strings.Contains(errOut, `add-on "nope": cluster "test" does not run it`) {
 			t.Errorf("exit %d, want 2: %s", code, errOut)
@@ -166,8 +172,9 @@ func TestDiffCommand(t *testing.T) {
 		if _, errOut, code := diff(t, "nowhere"); code != ExitUsage {
 			t.Errorf("exit %d, want 2: %s", code, errOut)
 		}
-		if _, errOut, code := diff(t, "test", "-o", "yaml"); code != ExitUsage {
-			t.Errorf("exit %d, want 2: %s", code, errOut)
+		_, errOut, code := diff(t, "test", "-o", "table")
+		if want := `invalid argument "table" for "-o, --output" flag: must be text, json, yaml or markdown`; code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want 2 and %q: %s", code, want, errOut)
 		}
 	})
 	t.Run("exits 3 when the cluster cannot be reached", func(t *testing.T) {

@@ -108,16 +108,44 @@ func TestHelmReleaseRefused(t *testing.T) {
 		})
 	}
 
-	t.Run("once the release is rolled back, sync --prune-helm-leftovers takes it over", func(t *testing.T) {
+	t.Run("once the release is rolled back, diff shows the plan and sync --prune-helm-leftovers takes it over", func(t *testing.T) {
 		if _, err := d.Delete("sh.helm.release.v1.same.v2"); err != nil {
 			t.Fatal(err)
 		}
-		stdout, stderr, code := runConfigCmd(t, "sync", "test", "-C", dir, "--cache-dir", cache, "--wait=false", "--prune-helm-leftovers")
+		h.Must(t, "install", "changed", dir+"/charts/web", "-n", ns, "--set", "replicas=5,extra=true")
+		stdout, stderr, code := runConfigCmd(t, "diff", "test", "-C", dir, "--cache-dir", cache)
+		if code != ExitChanges {
+			t.Fatalf("diff: exit %d\n%s%s", code, stdout, stderr)
+		}
+		for _, want := range []string{
+			"! Helm release same rev 1, chart 1.2.3: to adopt (4 as they are, 0 with changes)",
+			"! Helm release changed rev 1, chart 1.2.3: to adopt (2 as they are, 2 with changes)",
+			"~ ConfigMap/" + ns + "/changed-config (adopt: adopted from Helm release changed)",
+			"= ConfigMap/" + ns + "/changed-extra (left by Helm release changed, kept: pass --prune-helm-leftovers to delete it)",
+			"-  replicas: 5", "+  replicas: 3", `-  extra: "yes"`,
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("diff lacks %q:\n%s", want, stdout)
+			}
+		}
+		stdout, _, _ = runConfigCmd(t, "diff", "test", "-C", dir, "--cache-dir", cache, "--prune-helm-leftovers", "-o", "markdown")
+		if want := "- prune `ConfigMap/" + ns + "/changed-extra`"; !strings.Contains(stdout, want) {
+			t.Errorf("diff --prune-helm-leftovers -o markdown lacks %q:\n%s", want, stdout)
+		}
+		stdout, stderr, code = runConfigCmd(t, "sync", "test", "-C", dir, "--cache-dir", cache, "--wait=false", "--prune-helm-leftovers")
 		if code != ExitOK {
 			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 		}
-		if !strings.Contains(stdout, "same: Helm release same rev 1, chart 1.2.3 retired: 1 record(s)") {
-			t.Errorf("sync output lacks the retired release:\n%s", stdout)
+		for _, want := range []string{
+			"same: Helm release same rev 1, chart 1.2.3 retired: 1 record(s)",
+			"changed: Helm release changed rev 1, chart 1.2.3 retired: 1 record(s)",
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("sync output lacks %q:\n%s", want, stdout)
+			}
+		}
+		if _, err := kube.CoreV1().ConfigMaps(ns).Get(ctx, "changed-extra", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("changed-extra: not pruned with --prune-helm-leftovers (%v)", err)
 		}
 		if out := h.Must(t, "list", "-n", ns, "-a", "-q"); strings.TrimSpace(out) != "" {
 			t.Errorf("helm list: %s", out)

@@ -85,8 +85,9 @@ type reconcileDoc struct {
 		Summary  map[string]int `json:"summary"`
 		Error    string         `json:"error"`
 	} `json:"clusters"`
-	Upgrades []prRow `json:"upgrades"`
-	Error    string  `json:"error"`
+	Upgrades  []prRow       `json:"upgrades"`
+	Backports []backportRow `json:"backports"`
+	Error     string        `json:"error"`
 }
 
 func decodeReconcile(t *testing.T, stdout string) reconcileDoc {
@@ -401,6 +402,41 @@ func TestReconcileOpensUpgradePRs(t *testing.T) {
 		}
 		if strings.Contains(stdout+stderr, upgradeToken) {
 			t.Error("the token was printed")
+		}
+	})
+
+	t.Run("after the upgrade PR is merged, reconcile opens the backports on both release branches", func(t *testing.T) {
+		person := newPersonClone(t, srv, "platform-addons")
+		person.squash(gh, 1)
+		fix := person.commit("main", "clusters/wsp/cluster.yaml", strings.Replace(files["clusters/wsp/cluster.yaml"], "  - name: demo\n", "  - name: demo # the only add-on\n", 1),
+			"wsp: note\n\nAddonsync-Backport: all")
+		stdout, stderr, code := runConfigCmd(t, args()...)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		opened := 0
+		for _, b := range decodeReconcile(t, stdout).Backports {
+			if b.Outcome == "opened" {
+				opened++
+			}
+		}
+		if opened != 3 {
+			t.Errorf("-o json backports: %d opened, want 3:\n%s", opened, stdout)
+		}
+		bases := map[string][]string{}
+		for _, pr := range gh.PRs()[1:] {
+			bases[pr.Base] = append(bases[pr.Base], pr.Head)
+		}
+		want := map[string][]string{
+			// 1.1.0 requires Kubernetes >=1.34: release-1.33 gets only the fix.
+			"release-1.33": {"addonsync/backport/release-1.33/" + fix[:12]},
+			"release-1.34": {"addonsync/backport/release-1.34/" + srv.Rev(t, "platform-addons", "main~1")[:12], "addonsync/backport/release-1.34/" + fix[:12]},
+		}
+		if diff := cmp.Diff(want, bases); diff != "" {
+			t.Errorf("backport pull requests by base (-want +got):\n%s\n%s", diff, stderr)
+		}
+		if !strings.Contains(stderr, "backports: ") {
+			t.Errorf("no backport progress on stderr:\n%s", stderr)
 		}
 	})
 }

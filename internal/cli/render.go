@@ -64,7 +64,7 @@ the chart cache and checked against addonsync.lock.`,
 	f.BoolVar(&o.All, "all", false, "render every cluster")
 	f.BoolVar(&o.ShowSecrets, "show-secrets", false, "print Secret values instead of masking them")
 	f.BoolVar(&o.RequireLocked, "require-locked", false, "refuse charts that addonsync.lock does not pin")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	return cmd
 }
 

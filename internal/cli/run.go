@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/reconcile"
-	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
 // runOptions are the flags of addonsync run: reconcile's, plus the schedule and the listener.
@@ -47,7 +46,7 @@ sync leases are released) and exits 0 once it has returned.
             (a run fails when any of its clusters or its upgrade step failed; 0: never)
   /metrics  Prometheus text format: addonsync_reconcile_runs_total{result},
             addonsync_reconcile_duration_seconds (histogram), addonsync_reconcile_running,
-            addonsync_last_success_timestamp_seconds,
+            addonsync_reconcile_last_success_timestamp_seconds,
             addonsync_cluster_sync_objects{cluster,action}, addonsync_cluster_sync_success{cluster}`,
 		Example: `  # every 15 minutes, probes and metrics on :8080
   addonsync run --schedule '*/15 * * * *' --listen :8080 \
@@ -104,8 +103,8 @@ func (o *runOptions) newLoop() (*reconcile.Loop, error) {
 		UnhealthyAfter: unhealthy,
 		Logger:         logger,
 		Run: func(ctx context.Context) *reconcile.Report {
-			rep, upgrades := o.reconcile(ctx)
-			o.report(rep, upgrades)
+			rep := o.reconcile(ctx)
+			o.report(rep)
 			return rep
 		},
 	})
@@ -116,8 +115,8 @@ func (o *runOptions) newLoop() (*reconcile.Loop, error) {
 }
 
 // report prints a run's summary to stdout and its errors to stderr.
-func (o *runOptions) report(rep *reconcile.Report, upgrades []upgrade.Result) {
-	if err := o.write(o.g.Out, rep, upgrades); err != nil {
+func (o *runOptions) report(rep *reconcile.Report) {
+	if err := o.write(o.g.Out, rep); err != nil {
 		fmt.Fprintf(o.g.ErrOut, "error: writing the summary: %v\n", err)
 	}
 	if err := rep.Error(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/addonsync/addonsync/internal/testenv"
+	"github.com/addonsync/addonsync/internal/testutil/scrape"
 )
 
 // syncBuffer is a bytes.Buffer safe for the command's goroutines and the test.
@@ -89,24 +90,31 @@ func TestRunCommand(t *testing.T) {
 	})
 
 	t.Run("counts runs and cluster objects in /metrics", func(t *testing.T) {
-		var body string
+		var m scrape.Families
 		eventually(t, "two successful runs", func() bool {
-			_, body = httpGet(t, base+"/metrics")
-			return regexp.MustCompile(`(?m)^addonsync_reconcile_runs_total\{result="success"\} [2-9]`).MatchString(body)
+			m = scrape.Get(t, base+"/metrics")
+			n, _ := m.Value("addonsync_reconcile_runs_total", map[string]string{"result": "success"})
+			return n >= 2
 		})
-		for _, line := range []string{
-			`addonsync_reconcile_runs_total{result="failure"} 0`,
-			`addonsync_cluster_sync_objects{cluster="test",action="unchanged"} 3`,
-			`addonsync_cluster_sync_objects{cluster="test",action="created"} 0`,
-			`addonsync_cluster_sync_success{cluster="test"} 1`,
-			`# TYPE addonsync_reconcile_duration_seconds histogram`,
+		for _, tc := range []struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{
+			{"addonsync_reconcile_runs_total", map[string]string{"result": "failure"}, 0},
+			{"addonsync_cluster_sync_objects", map[string]string{"cluster": "test", "action": "unchanged"}, 3},
+			{"addonsync_cluster_sync_objects", map[string]string{"cluster": "test", "action": "created"}, 0},
+			{"addonsync_cluster_sync_success", map[string]string{"cluster": "test"}, 1},
 		} {
-			if !strings.Contains(body, line+"\n") {
-				t.Errorf("/metrics lacks %q:\n%s", line, body)
+			if got, ok := m.Value(tc.name, tc.labels); !ok || got != tc.want {
+				t.Errorf("/metrics %s%v = %v (found %v), want %v", tc.name, tc.labels, got, ok, tc.want)
 			}
 		}
-		if regexp.MustCompile(`(?m)^addonsync_last_success_timestamp_seconds 0$`).MatchString(body) {
-			t.Errorf("no last success timestamp:\n%s", body)
+		if m.Type("addonsync_reconcile_duration_seconds") != "HISTOGRAM" {
+			t.Errorf("addonsync_reconcile_duration_seconds is %q, want a histogram", m.Type("addonsync_reconcile_duration_seconds"))
+		}
+		if ts, _ := m.Value("addonsync_reconcile_last_success_timestamp_seconds", map[string]string{}); ts == 0 {
+			t.Error("no last success timestamp")
 		}
 		if !strings.Contains(stdout.String(), "1 clusters: 1 synced, 0 failed, 0 locked\n") {
 			t.Errorf("no run summary on stdout:\n%s", stdout.String())

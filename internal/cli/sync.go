@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/reconcile"
 	"github.com/addonsync/addonsync/pkg/sync"
 )
 
@@ -34,14 +35,14 @@ type syncOptions struct {
 	Wait bool
 	// Timeout bounds the whole sync; 0 for none.
 	Timeout time.Duration
-	// Output is table or json.
-	Output string
+	// Output is table, json or yaml.
+	Output output.Format
 	// CacheDir overrides the chart cache directory.
 	CacheDir string
 }
 
 func newSyncCmd(g *GlobalOptions) *cobra.Command {
-	o := &syncOptions{g: g, Prune: true, Wait: true, Timeout: 30 * time.Minute, Output: "table"}
+	o := &syncOptions{g: g, Prune: true, Wait: true, Timeout: 30 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "sync CLUSTER",
 		Short: "Apply a cluster's add-ons and prune what they no longer render",
@@ -71,16 +72,16 @@ inventory namespace); while another addonsync holds it, sync fails at once (exit
 		ValidArgsFunction: completeClusters(g),
 		RunE:              runWithArgs(o),
 	}
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	f := cmd.Flags()
-	f.StringArrayVar(&o.Addons, "addon", nil, "sync only this add-on (repeatable); removed add-ons are not pruned then")
+	addAddonsFlag(f, &o.Addons, "sync only this add-on (repeatable); removed add-ons are not pruned then")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what the sync would do (the plan diff shows); write nothing")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "prune objects no longer rendered")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "allow up to N deletions per add-on (-1: any), overriding the prune limits")
 	f.BoolVar(&o.PruneHelmLeftovers, "prune-helm-leftovers", false, "delete the objects of an adopted Helm release the render lacks (where the add-on's prune policy allows)")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long (0: never)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	addCacheDirFlag(f, &o.CacheDir)
 	return cmd
 }
 
@@ -92,11 +93,6 @@ func (o *syncOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *syncOptions) Validate() error {
-	switch o.Output {
-	case "table", "json":
-	default:
-		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
-	}
 	if o.Timeout < 0 {
 		return Usage(fmt.Errorf("--timeout %s: must not be negative", o.Timeout))
 	}
@@ -115,7 +111,7 @@ func (o *syncOptions) Run(ctx context.Context) error {
 	}
 	cfg, c, err := renderForCluster(ctx, o.g, o.Cluster, o.Addons, o.CacheDir)
 	if err != nil {
-		return fmt.Errorf("cluster %q: nothing applied: %w", o.Cluster, err)
+		return &reconcile.ClusterError{Cluster: o.Cluster, Stage: "nothing applied", Err: err} // names the cluster once
 	}
 	m, err := newClusterManager(ctx, o.g, cfg, o.Cluster)
 	if err != nil {
@@ -185,8 +181,8 @@ func progressPrinter(w io.Writer, dryRun bool) func(sync.Event) {
 }
 
 func (o *syncOptions) write(res *sync.Result) error {
-	if o.Output == "json" {
-		return writeSyncJSON(o.g.Out, res, o.DryRun)
+	if o.Output.Structured() {
+		return output.WriteStructured(o.g.Out, o.Output, newSyncDoc(res, o.DryRun))
 	}
 	return writeSyncTable(o.g.Out, res)
 }
@@ -227,15 +223,15 @@ func addonStatus(a sync.AddonResult) string {
 	}
 }
 
-// syncJSON is the -o json document.
-type syncJSON struct {
-	Cluster string          `json:"cluster"`
-	DryRun  bool            `json:"dryRun"`
-	Summary map[string]int  `json:"summary"`
-	Addons  []syncAddonJSON `json:"addons"`
+// syncDoc is the -o json and -o yaml document.
+type syncDoc struct {
+	Cluster string         `json:"cluster"`
+	DryRun  bool           `json:"dryRun"`
+	Summary map[string]int `json:"summary"`
+	Addons  []syncAddonDoc `json:"addons"`
 }
 
-type syncAddonJSON struct {
+type syncAddonDoc struct {
 	Addon    string                `json:"addon"`
 	Status   string                `json:"status"`
 	Error    string                `json:"error,omitempty"`
@@ -248,7 +244,7 @@ type syncAddonJSON struct {
 	HelmRetired bool `json:"helmRetired,omitempty"`
 }
 
-func summaryJSON(cs sync.ChangeSet) map[string]int {
+func summaryDoc(cs sync.ChangeSet) map[string]int {
 	out := map[string]int{}
 	for a, n := range cs.Summary() {
 		out[a.String()] = n
@@ -256,12 +252,13 @@ func summaryJSON(cs sync.ChangeSet) map[string]int {
 	return out
 }
 
-func writeSyncJSON(w io.Writer, res *sync.Result, dryRun bool) error {
-	doc := syncJSON{Cluster: res.Cluster, DryRun: dryRun, Summary: summaryJSON(res.ChangeSet()), Addons: []syncAddonJSON{}}
+// newSyncDoc is the document of a sync's result.
+func newSyncDoc(res *sync.Result, dryRun bool) syncDoc {
+	doc := syncDoc{Cluster: res.Cluster, DryRun: dryRun, Summary: summaryDoc(res.ChangeSet()), Addons: []syncAddonDoc{}}
 	for _, a := range res.Addons {
-		aj := syncAddonJSON{
+		aj := syncAddonDoc{
 			Addon: a.Addon, Status: addonStatus(a), Duration: a.Duration.Round(time.Millisecond).String(),
-			Summary: summaryJSON(a.ChangeSet), Entries: a.ChangeSet.Entries,
+			Summary: summaryDoc(a.ChangeSet), Entries: a.ChangeSet.Entries,
 			HelmRelease: a.HelmRelease, HelmRetired: a.HelmRetired,
 		}
 		if a.Err != nil {
@@ -272,7 +269,5 @@ func writeSyncJSON(w io.Writer, res *sync.Result, dryRun bool) error {
 		}
 		doc.Addons = append(doc.Addons, aj)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return doc
 }

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
 
 	"github.com/addonsync/addonsync/internal/testenv"
 )
@@ -136,9 +137,31 @@ func TestSyncCommand(t *testing.T) {
 		}
 	})
 
+	t.Run("reports as YAML the document JSON holds", func(t *testing.T) {
+		stdout, stderr, code := run(t, "--dry-run", "-o", "yaml")
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var d doc
+		if err := yaml.Unmarshal([]byte(stdout), &d); err != nil {
+			t.Fatalf("-o yaml: %v\n%s", err, stdout)
+		}
+		want := doc{
+			Cluster: "test", DryRun: true, Summary: map[string]int{"configured": 1, "unchanged": 2},
+			Addons: []addonDoc{{Addon: "web", Status: "synced", Summary: map[string]int{"configured": 1, "unchanged": 2}}},
+		}
+		if diff := cmp.Diff(want, d); diff != "" {
+			t.Errorf("yaml (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("rejects an unknown output format as a usage error", func(t *testing.T) {
-		if _, _, code := run(t, "-o", "yaml"); code != ExitUsage {
+		_, stderr, code := run(t, "-o", "xml")
+		if code != ExitUsage {
 			t.Errorf("exit %d, want %d", code, ExitUsage)
+		}
+		if want := `invalid argument "xml" for "-o, --output" flag: must be table, json or yaml`; !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	})
 }

@@ -2,14 +2,12 @@ package cli
 
 import (
 	"errors"
-	"sort"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
@@ -34,29 +32,14 @@ add-on against main and keeps it up to date.`,
 // branches and origin's remote-tracking branches. A directory that is not a git repository
 // has none.
 func localReleaseBranches(dir string, cfg *config.Config) ([]upgrade.Branch, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
-	if errors.Is(err, git.ErrRepositoryNotExists) {
+	repo, err := git.Open(dir)
+	if errors.Is(err, git.ErrNotRepository) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	refs, err := repo.References()
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	err = refs.ForEach(func(r *plumbing.Reference) error {
-		n := r.Name()
-		switch {
-		case n.IsBranch():
-			names = append(names, n.Short())
-		case n.IsRemote() && strings.HasPrefix(n.String(), "refs/remotes/origin/"):
-			names = append(names, strings.TrimPrefix(n.String(), "refs/remotes/origin/"))
-		}
-		return nil
-	})
-	sort.Strings(names)
+	names, err := repo.Branches()
 	return upgrade.ReleaseBranches(names, cfg.Repository.Spec.Branches.ReleasePrefix), err
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
@@ -17,7 +18,7 @@ import (
 type upgradeCheckOptions struct {
 	g *GlobalOptions
 	// Output is table, json or yaml.
-	Output OutputFormat
+	Output output.Format
 	// Addons limits the check to these add-ons.
 	Addons []string
 	// Now is the time schedules are checked against (tests set it).
@@ -41,7 +42,7 @@ Release branches are read from the git repository (local and origin's branches).
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
 	f := cmd.Flags()
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	f.StringArrayVar(&o.Addons, "addon", nil, "check only this add-on (repeatable)")
 	return cmd
 }
@@ -85,7 +86,7 @@ func (o *upgradeCheckOptions) print(bumps []upgrade.Bump) error {
 		if bumps == nil {
 			bumps = []upgrade.Bump{}
 		}
-		return writeStructured(o.g.Out, o.Output, map[string]any{"addons": bumps})
+		return output.WriteStructured(o.g.Out, o.Output, map[string]any{"addons": bumps})
 	}
 	tw := tabwriter.NewWriter(o.g.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ADD-ON\tCURRENT\tNEWEST ALLOWED\tNEWEST\tBRANCHES\tNOTE")

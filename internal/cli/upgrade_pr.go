@@ -13,12 +13,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/internal/redact"
 	"github.com/addonsync/addonsync/pkg/config"
-	"github.com/addonsync/addonsync/pkg/render"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/upgrade"
 )
 
@@ -43,7 +43,7 @@ type upgradePROptions struct {
 	// DryRun prints what would be pushed and opened.
 	DryRun bool
 	// Output is table, json or yaml.
-	Output OutputFormat
+	Output output.Format
 	// Timeout bounds the whole run, retries included.
 	Timeout time.Duration
 
@@ -85,10 +85,10 @@ The token (a GitHub token with contents and pull-request write access) is read f
 	f.StringVar(&o.Remote, "remote", "", "config repo HTTPS URL (default $ADDONSYNC_REMOTE, then the origin of --repo)")
 	f.StringVar(&o.TokenFile, "github-token-file", "", "file holding the GitHub token (default: $GITHUB_TOKEN)")
 	f.StringVar(&o.WorkDir, "work-dir", "", "directory for the bare clone kept between runs (default: in the user cache)")
-	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "chart and render cache directory (default $XDG_CACHE_HOME/addonsync/charts)")
 	f.StringArrayVar(&o.Addons, "addon", nil, "only this add-on (repeatable)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the addon.yaml diff and the pull request, push and open nothing")
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long, retries included")
 	return cmd
 }
@@ -96,14 +96,7 @@ The token (a GitHub token with contents and pull-request write access) is read f
 // Complete fills the remote and reads the token.
 func (o *upgradePROptions) Complete() error {
 	if o.Remote == "" {
-		o.Remote = os.Getenv(envRemote)
-	}
-	if o.Remote == "" {
-		if repo, err := git.PlainOpenWithOptions(o.g.Dir, &git.PlainOpenOptions{DetectDotGit: true}); err == nil {
-			if r, err := repo.Remote("origin"); err == nil && len(r.Config().URLs) > 0 {
-				o.Remote = r.Config().URLs[0]
-			}
-		}
+		o.Remote = configRemote(o.g.Dir)
 	}
 	token, err := readGitHubToken(o.TokenFile)
 	if err != nil {
@@ -141,20 +134,15 @@ func redactURL(s string) string { return redact.URL(s) }
 func (o *upgradePROptions) Run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	ro := render.DefaultOptions()
-	ro.Logger = o.g.Logger
-	if o.CacheDir != "" {
-		ro.CacheDir = o.CacheDir
-	}
 	ex := upgrade.NewExecutor(upgrade.ExecutorOptions{
-		Remote:          upgrade.GitRemote{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
-		Renderer:        render.New(ro),
+		Remote:          git.RemoteOptions{URL: o.Remote, Token: o.token, Dir: o.WorkDir},
+		Renderer:        newRenderer(o.g, o.CacheDir),
 		DryRun:          o.DryRun,
 		Logger:          o.g.Logger,
 		NewPullRequests: gitHubPullRequests(o.token),
 	})
 	_, results, err := ex.Run(ctx, upgrade.DiscoverOptions{Logger: o.g.Logger}, o.Addons)
-	if errors.Is(err, upgrade.ErrGitAuth) {
+	if errors.Is(err, git.ErrGitAuth) {
 		return fmt.Errorf("%s: git token rejected: check --github-token-file (the token needs contents write access): %w", o.Remote, err)
 	}
 	if results == nil && err != nil {
@@ -211,7 +199,7 @@ func (o *upgradePROptions) print(results []upgrade.Result) error {
 		}
 	}
 	if o.Output.Structured() {
-		return writeStructured(o.g.Out, o.Output, map[string]any{"results": rows})
+		return output.WriteStructured(o.g.Out, o.Output, map[string]any{"results": rows})
 	}
 	if o.DryRun {
 		for _, r := range rows {

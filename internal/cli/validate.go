@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 )
@@ -17,7 +17,7 @@ import (
 type validateOptions struct {
 	g *GlobalOptions
 	// Output is table, json or yaml.
-	Output OutputFormat
+	Output output.Format
 	// Render also renders every cluster, so removed APIs, template failures and unnamed
 	// objects are found before a sync.
 	Render bool
@@ -47,7 +47,7 @@ It exits 0 when the config is valid and 2 when it has problems.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context()) },
 	}
-	addOutputFlag(cmd, &o.Output, OutputTable, OutputJSON, OutputYAML)
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	cmd.Flags().BoolVar(&o.Render, "render", false, "also render every cluster: removed APIs, template failures and unnamed objects are problems too")
 	addCacheDirFlag(cmd.Flags(), &o.CacheDir)
 	return cmd
@@ -93,7 +93,7 @@ func (o *validateOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.Output.Structured() {
-		if err := writeStructured(o.g.Out, o.Output, res); err != nil {
+		if err := output.WriteStructured(o.g.Out, o.Output, res); err != nil {
 			return err
 		}
 	} else if err := printValidate(o.g.Out, res); err != nil {
@@ -168,9 +168,3 @@ func countNoun(n int, noun string) string {
 }
 
 func shortRevision(sha string) string { return sha[:min(len(sha), 12)] }
-
-func encodeJSONIndent(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}

@@ -16,6 +16,18 @@
 //
 // When the binaries are missing, Main fails the test binary under CI=true and otherwise
 // lets tests that call Require skip with the command to run.
+//
+// # One cluster per go test run
+//
+// When $ADDONSYNC_TESTENV_KUBECONFIG names a kubeconfig (make test starts one cluster with
+// hack/test.sh and exports it), Main uses that cluster instead of starting its own, and
+// does not stop it: every package of one go test run shares it, each test in its own
+// namespace (Namespace) with its own inventory namespace.
+//
+// # -short
+//
+// Under go test -short, Main starts no cluster and tests calling Require skip, in CI too:
+// -short is an explicit request for the tests that need no API server.
 package testenv
 
 import (
@@ -25,6 +37,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,7 +70,11 @@ type Env struct {
 	stop string
 }
 
-// missingReason is set by Main when the binaries are absent outside CI.
+// EnvKubeconfig names the environment variable holding the kubeconfig of a running test
+// cluster for Main to use instead of starting one.
+const EnvKubeconfig = "ADDONSYNC_TESTENV_KUBECONFIG"
+
+// missingReason is set by Main when the binaries are absent outside CI, or under -short.
 var missingReason string
 
 // BinDir returns where the test cluster binaries are: $ADDONSYNC_TESTENV_BIN,
@@ -144,11 +161,23 @@ func (e *Env) Stop() {
 // Kubectl returns the path of the kubectl built with the test cluster.
 func (e *Env) Kubectl() string { return filepath.Join(e.BinDir, "kubectl") }
 
-// Main starts the test cluster, runs the tests and stops it; use it from TestMain.
-// Under CI=true a cluster that cannot start fails the run; elsewhere *env stays nil and
-// tests calling Require skip with the reason.
+// Main starts the test cluster (or uses the one $ADDONSYNC_TESTENV_KUBECONFIG names), runs
+// the tests and stops the cluster it started; use it from TestMain. Under -short it starts
+// none. Under CI=true a cluster that cannot start fails the run; elsewhere *env stays nil
+// and tests calling Require skip with the reason.
 func Main(m *testing.M, env **Env) int {
-	e, err := Start()
+	flag.Parse()
+	if testing.Short() {
+		missingReason = "-short: tests that need the API server are skipped"
+		return m.Run()
+	}
+	var e *Env
+	var err error
+	if kc := os.Getenv(EnvKubeconfig); kc != "" {
+		e, err = Connect(kc)
+	} else {
+		e, err = Start()
+	}
 	if err != nil {
 		if InCI() {
 			fmt.Fprintf(os.Stderr, "testenv: %v\n", err)
@@ -162,11 +191,24 @@ func Main(m *testing.M, env **Env) int {
 	return code
 }
 
-// Require skips the test when no test cluster runs (never in CI, where Main fails instead).
+// Connect returns the running test cluster kubeconfig reaches (started by
+// hack/start-kube-testenv.sh, whose directory holds the kubeconfig and the logs). Stop on
+// it does nothing: whoever started the cluster stops it.
+func Connect(kubeconfig string) (*Env, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read test cluster kubeconfig: %w", EnvKubeconfig, kubeconfig, err)
+	}
+	cfg.QPS, cfg.Burst = 200, 400
+	return &Env{Config: cfg, Kubeconfig: kubeconfig, BinDir: BinDir(), Dir: filepath.Dir(kubeconfig)}, nil
+}
+
+// Require skips the test when no test cluster runs: under -short, or outside CI when the
+// cluster could not start (in CI, Main fails instead).
 func Require(t testing.TB, env *Env) {
 	t.Helper()
 	if env == nil {
-		if InCI() {
+		if InCI() && !testing.Short() {
 			t.Fatalf("no test cluster: %s", missingReason)
 		}
 		t.Skipf("no test cluster (%s)", missingReason)

@@ -10,25 +10,17 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/addonsync/addonsync/pkg/git"
 )
 
 // ErrOutsideRepo is matched (errors.Is) by every error about a path that resolves, through a
-// symlink or "..", outside the config repo.
-var ErrOutsideRepo = errors.New("outside the config repo")
+// symlink or "..", outside the config repo (git.ErrOutsideRepo, shared with git trees).
+var ErrOutsideRepo = git.ErrOutsideRepo
 
-// SymlinkError is a symlink of the config repo that points outside it. The file it points
-// to is never read.
-type SymlinkError struct {
-	// Target is where the symlink points (as written in a git tree, resolved on disk).
-	Target string
-}
-
-func (e *SymlinkError) Error() string {
-	return fmt.Sprintf("symlink to %q leaves the config repo", e.Target)
-}
-
-// Is makes errors.Is(err, ErrOutsideRepo) true.
-func (e *SymlinkError) Is(target error) bool { return target == ErrOutsideRepo }
+// SymlinkError is a symlink of the config repo that points outside it (git.SymlinkError,
+// shared with git trees). The file it points to is never read.
+type SymlinkError = git.SymlinkError
 
 // worktreeFS serves a directory like os.DirFS, but resolves every symlink and refuses, with a
 // *SymlinkError, any path that resolves outside the directory.

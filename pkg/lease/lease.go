@@ -98,11 +98,16 @@ type HeldError struct {
 	Holder string
 	// Until is when the lease expires unless renewed.
 	Until time.Time
+	// Left is how long the lease had left when it was read.
+	Left time.Duration
 }
 
+// Error reads like "another addonsync (pod-a/1) holds the sync lease addonsync-system/
+// addonsync-sync until 2026-12-01T09:40:00Z (in 2m10s); retry later": the time in UTC, as
+// the reader's clock and the holder's need not share a zone.
 func (e *HeldError) Error() string {
-	return fmt.Sprintf("another addonsync (%s) holds the sync lease %s/%s until %s; retry later",
-		e.Holder, e.Namespace, e.Name, e.Until.Local().Format(time.TimeOnly))
+	return fmt.Sprintf("another addonsync (%s) holds the sync lease %s/%s until %s (in %s); retry later",
+		e.Holder, e.Namespace, e.Name, e.Until.UTC().Format(time.RFC3339), e.Left.Round(time.Second))
 }
 
 // ErrLost is the cause of a held lease's context when the lease was lost.
@@ -158,7 +163,7 @@ func (l *Locker) tryAcquire(ctx context.Context) (*coordinationv1.Lease, error) 
 		return nil, fmt.Errorf("lease %s/%s: get failed: %w", l.o.Namespace, l.o.Name, err)
 	}
 	if holder, until, held := l.heldByOther(cur); held {
-		return nil, &HeldError{Namespace: l.o.Namespace, Name: l.o.Name, Holder: holder, Until: until}
+		return nil, &HeldError{Namespace: l.o.Namespace, Name: l.o.Name, Holder: holder, Until: until, Left: until.Sub(l.o.Now())}
 	}
 	return leases.Update(ctx, l.fresh(cur), metav1.UpdateOptions{FieldManager: "addonsync"})
 }

@@ -71,7 +71,7 @@ func TestAcquireRelease(t *testing.T) {
 		if he.Holder != "pod-a/1" || time.Until(he.Until) < 30*time.Second {
 			t.Errorf("HeldError %+v", he)
 		}
-		if !strings.Contains(err.Error(), "another addonsync (pod-a/1) holds the sync lease "+ns+"/addonsync-sync until ") {
+		if !strings.Contains(err.Error(), "another addonsync (pod-a/1) holds the sync lease "+ns+"/addonsync-sync until "+he.Until.UTC().Format(time.RFC3339)+" (in ") {
 			t.Errorf("message %q", err)
 		}
 	})
@@ -244,5 +244,14 @@ func TestConcurrentAcquire(t *testing.T) {
 				t.Errorf("holder (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestHeldErrorNamesExpiryInUTC(t *testing.T) {
+	until := time.Date(2026, 12, 1, 9, 40, 0, 0, time.FixedZone("CET", 3600))
+	err := &HeldError{Namespace: "addonsync-system", Name: DefaultName, Holder: "pod-a/1", Until: until, Left: 2*time.Minute + 10400*time.Millisecond}
+	want := "another addonsync (pod-a/1) holds the sync lease addonsync-system/addonsync-sync until 2026-12-01T08:40:00Z (in 2m10s); retry later"
+	if err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}
 }

@@ -176,9 +176,6 @@ func (l *Loop) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, why)
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_, _ = l.metrics.WriteTo(w)
-	})
+	mux.Handle("GET /metrics", l.metrics.Handler())
 	return mux
 }

@@ -1,14 +1,12 @@
 package reconcile
 
 import (
-	"fmt"
-	"io"
-	"maps"
-	"slices"
-	"strconv"
-	"strings"
-	gosync "sync"
-	"time"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Run results as the runs_total metric labels them.
@@ -21,135 +19,103 @@ const (
 // durationBuckets are the upper bounds (seconds) of the run duration histogram.
 var durationBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600}
 
-// Metrics accumulates what runs did, for /metrics. Safe for concurrent use.
+// Metrics are what runs did, in a registry of their own (with the Go and process
+// collectors), served by Handler in the Prometheus exposition format. Safe for concurrent
+// use.
 type Metrics struct {
-	mu          gosync.Mutex
-	runs        map[string]int
-	buckets     []int // per durationBuckets, cumulative on output
-	count       int
-	sum         float64
-	running     bool
-	lastSuccess time.Time
-	clusters    map[string]ClusterResult
+	reg            *prometheus.Registry
+	runs           *prometheus.CounterVec
+	duration       prometheus.Histogram
+	running        prometheus.Gauge
+	lastSuccess    prometheus.Gauge
+	objects        *prometheus.GaugeVec
+	clusterSuccess *prometheus.GaugeVec
+	clusterSeconds *prometheus.GaugeVec
 }
 
-// NewMetrics returns empty metrics.
+// NewMetrics returns metrics with every run result at 0.
 func NewMetrics() *Metrics {
-	return &Metrics{
-		runs:     map[string]int{ResultSuccess: 0, ResultFailure: 0, ResultSkipped: 0},
-		buckets:  make([]int, len(durationBuckets)),
-		clusters: map[string]ClusterResult{},
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "addonsync_reconcile_runs_total",
+			Help: "Reconcile runs by result (skipped: the previous run was still going).",
+		}, []string{"result"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "addonsync_reconcile_duration_seconds", Help: "Duration of reconcile runs.", Buckets: durationBuckets,
+		}),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "addonsync_reconcile_running", Help: "1 while a reconcile run is going.",
+		}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "addonsync_reconcile_last_success_timestamp_seconds",
+			Help: "Unix time the last successful run finished (0: none yet).",
+		}),
+		objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "addonsync_cluster_sync_objects", Help: "Objects by action in the last sync of each cluster.",
+		}, []string{"cluster", "action"}),
+		clusterSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "addonsync_cluster_sync_success", Help: "1 when the last sync of the cluster succeeded.",
+		}, []string{"cluster"}),
+		clusterSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "addonsync_cluster_sync_duration_seconds", Help: "Duration of the last sync of each cluster.",
+		}, []string{"cluster"}),
 	}
+	for _, r := range []string{ResultSuccess, ResultFailure, ResultSkipped} {
+		m.runs.WithLabelValues(r)
+	}
+	m.reg.MustRegister(m.runs, m.duration, m.running, m.lastSuccess, m.objects, m.clusterSuccess, m.clusterSeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Registry returns the registry the metrics are in, for a caller to add its own.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
 // Started marks a run as going.
-func (m *Metrics) Started() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.running = true
-}
+func (m *Metrics) Started() { m.running.Set(1) }
 
-// Observe records a finished run.
+// Observe records a finished run and the last sync of each of its clusters.
 func (m *Metrics) Observe(r *Report) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.running = false
+	m.running.Set(0)
 	if r.Failed() {
-		m.runs[ResultFailure]++
+		m.runs.WithLabelValues(ResultFailure).Inc()
 	} else {
-		m.runs[ResultSuccess]++
-		m.lastSuccess = r.Start.Add(r.Duration)
+		m.runs.WithLabelValues(ResultSuccess).Inc()
+		end := r.Start.Add(r.Duration)
+		m.lastSuccess.Set(float64(end.UnixMilli()) / 1000)
 	}
-	s := r.Duration.Seconds()
-	m.count++
-	m.sum += s
-	for i, le := range durationBuckets {
-		if s <= le {
-			m.buckets[i]++
-			break
-		}
-	}
+	m.duration.Observe(r.Duration.Seconds())
 	for _, c := range r.Clusters {
-		m.clusters[c.Cluster] = c
+		for action, n := range map[string]int{
+			"created": c.Counts.Created, "configured": c.Counts.Configured,
+			"unchanged": c.Counts.Unchanged, "pruned": c.Counts.Pruned,
+		} {
+			m.objects.WithLabelValues(c.Cluster, action).Set(float64(n))
+		}
+		m.clusterSuccess.WithLabelValues(c.Cluster).Set(boolFloat(c.Err == nil))
+		m.clusterSeconds.WithLabelValues(c.Cluster).Set(c.Duration.Seconds())
 	}
 }
 
 // Skipped records a scheduled run skipped because the previous one was still going.
-func (m *Metrics) Skipped() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.runs[ResultSkipped]++
-}
+func (m *Metrics) Skipped() { m.runs.WithLabelValues(ResultSkipped).Inc() }
 
 // Runs returns the number of runs with result (ResultSuccess, ResultFailure, ResultSkipped).
 func (m *Metrics) Runs(result string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.runs[result]
+	var d dto.Metric
+	if err := m.runs.WithLabelValues(result).Write(&d); err != nil {
+		return 0
+	}
+	return int(d.GetCounter().GetValue())
 }
 
-// WriteTo writes the metrics in the Prometheus text exposition format (version 0.0.4).
-func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var b strings.Builder
-	help := func(name, typ, text string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, typ)
-	}
-	help("addonsync_reconcile_runs_total", "counter", "Reconcile runs by result (skipped: the previous run was still going).")
-	for _, r := range slices.Sorted(maps.Keys(m.runs)) {
-		fmt.Fprintf(&b, "addonsync_reconcile_runs_total{result=%q} %d\n", r, m.runs[r])
-	}
-	help("addonsync_reconcile_duration_seconds", "histogram", "Duration of reconcile runs.")
-	cum := 0
-	for i, le := range durationBuckets {
-		cum += m.buckets[i]
-		fmt.Fprintf(&b, "addonsync_reconcile_duration_seconds_bucket{le=%q} %d\n", formatFloat(le), cum)
-	}
-	fmt.Fprintf(&b, "addonsync_reconcile_duration_seconds_bucket{le=\"+Inf\"} %d\n", m.count)
-	fmt.Fprintf(&b, "addonsync_reconcile_duration_seconds_sum %s\n", formatFloat(m.sum))
-	fmt.Fprintf(&b, "addonsync_reconcile_duration_seconds_count %d\n", m.count)
-	help("addonsync_reconcile_running", "gauge", "1 while a reconcile run is going.")
-	fmt.Fprintf(&b, "addonsync_reconcile_running %d\n", boolInt(m.running))
-	help("addonsync_last_success_timestamp_seconds", "gauge", "Unix time the last successful run finished (0: none yet).")
-	fmt.Fprintf(&b, "addonsync_last_success_timestamp_seconds %s\n", unixSeconds(m.lastSuccess))
-	m.writeClusters(&b)
-	n, err := io.WriteString(w, b.String())
-	return int64(n), err
-}
-
-// writeClusters writes the per-cluster gauges. Label values are quoted with %q: cluster names
-// are DNS labels, so Go's quoting equals Prometheus's.
-func (m *Metrics) writeClusters(b *strings.Builder) {
-	names := slices.Sorted(maps.Keys(m.clusters))
-	fmt.Fprintf(b, "# HELP addonsync_cluster_sync_objects Objects by action in the last sync of each cluster.\n"+
-		"# TYPE addonsync_cluster_sync_objects gauge\n")
-	for _, name := range names {
-		c := m.clusters[name].Counts
-		for _, kv := range []struct {
-			action string
-			n      int
-		}{{"created", c.Created}, {"configured", c.Configured}, {"unchanged", c.Unchanged}, {"pruned", c.Pruned}} {
-			fmt.Fprintf(b, "addonsync_cluster_sync_objects{cluster=%q,action=%q} %d\n", name, kv.action, kv.n)
-		}
-	}
-	fmt.Fprintf(b, "# HELP addonsync_cluster_sync_success 1 when the last sync of the cluster succeeded.\n"+
-		"# TYPE addonsync_cluster_sync_success gauge\n")
-	for _, name := range names {
-		fmt.Fprintf(b, "addonsync_cluster_sync_success{cluster=%q} %d\n", name, boolInt(m.clusters[name].Err == nil))
-	}
-}
-
-func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-func unixSeconds(t time.Time) string {
-	if t.IsZero() {
-		return "0"
-	}
-	return formatFloat(float64(t.UnixMilli()) / 1000)
-}
-
-func boolInt(b bool) int {
+func boolFloat(b bool) float64 {
 	if b {
 		return 1
 	}

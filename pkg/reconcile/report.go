@@ -3,6 +3,8 @@ package reconcile
 import (
 	"errors"
 	"time"
+
+	"github.com/addonsync/addonsync/pkg/sync"
 )
 
 // Status is how a cluster's sync ended.
@@ -37,6 +39,8 @@ type ClusterResult struct {
 	Revision string
 	// Counts are the objects by action.
 	Counts Counts
+	// ChangeSet is every object of the sync with its action (nil when nothing was synced).
+	ChangeSet sync.ChangeSet
 	// Duration is how long the cluster took.
 	Duration time.Duration
 	// Status is how it ended.
@@ -53,18 +57,24 @@ type Report struct {
 	Duration time.Duration
 	// Clusters are the per-cluster results, in the order synced.
 	Clusters []ClusterResult
-	// Err is a failure outside the clusters (fetching the repo, upgrade pull requests).
+	// Steps are the outcomes of the steps after the clusters, in order.
+	Steps []StepReport
+	// Err is a failure before or between the clusters (fetching the repo, loading the config,
+	// a cancelled run).
 	Err error
 }
 
 // Failed reports whether the run or any cluster failed.
 func (r *Report) Failed() bool { return r.Error() != nil }
 
-// Error joins the run's error and every cluster's.
+// Error joins the run's error, every cluster's and every step's.
 func (r *Report) Error() error {
 	errs := []error{r.Err}
 	for _, c := range r.Clusters {
 		errs = append(errs, c.Err)
+	}
+	for _, s := range r.Steps {
+		errs = append(errs, s.Err)
 	}
 	return errors.Join(errs...)
 }

@@ -57,6 +57,21 @@
 // refused with Options.RequireLocked. Mirrors from addonsync.yaml replace the upstream URL
 // for downloads only: the lock and ChartInfo.Source keep the upstream URL.
 //
+// # Render cache
+//
+// The rendered objects of every add-on are also stored on disk, under
+// <CacheDir>/renders/, content-addressed by a key of everything that determines them:
+// addonsync's version (Options.Version, by default from the binary's build info), the
+// cluster, its Kubernetes minor and the API set computed for it, and for every add-on of the
+// cluster its name, release name, namespace, chart digest, merged values and overlay files.
+// A process with unchanged inputs (the CronJob's next run) reads the add-ons from there:
+// no chart download or decompression, no Helm, no kustomize. An entry carries the SHA-256 of
+// its payload and its schema version, is written through a temporary file and a rename, and
+// is ignored (rendered again and overwritten) when anything about it does not match. Entries
+// hold rendered Secrets: they are created 0600 in 0700 directories. The cache keeps at most
+// Options.RenderCacheMaxBytes (1 GiB by default), dropping the least recently used entries;
+// deleting <CacheDir>/renders at any time is safe.
+//
 // # Example
 //
 //	r := render.New(render.DefaultOptions())

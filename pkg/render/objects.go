@@ -80,7 +80,9 @@ func crdKindsOf(o *unstructured.Unstructured) []crdKind {
 	group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
 	kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
 	scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
-	versions, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
+	// NoCopy: NestedSlice would deep-copy every version's schema (megabytes for a big CRD).
+	field, _, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "versions")
+	versions, _ := field.([]any)
 	var out []crdKind
 	for _, v := range versions {
 		vm, ok := v.(map[string]any)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,9 +15,16 @@ import (
 
 // Options configure a Renderer.
 type Options struct {
-	// CacheDir holds downloaded chart archives by digest (default
-	// $XDG_CACHE_HOME/addonsync/charts).
+	// CacheDir holds downloaded chart archives by digest and, under renders/, the render
+	// cache (default $XDG_CACHE_HOME/addonsync/charts). Any part of it may be deleted at
+	// any time; what is missing is fetched or rendered again.
 	CacheDir string
+	// RenderCacheMaxBytes bounds the render cache: past it, the least recently used entries
+	// are removed (0: DefaultRenderCacheMaxBytes; <0: unbounded).
+	RenderCacheMaxBytes int64
+	// Version is addonsync's version, part of every render cache key, so a new addonsync
+	// never reuses what an older one rendered (default: from the binary's build info).
+	Version string
 	// Concurrency bounds how many add-ons (and clusters, in RenderAll) render at once
 	// (default: the number of CPUs, at least 2).
 	Concurrency int
@@ -81,6 +89,10 @@ type Renderer struct {
 	mu      sync.Mutex
 	indexes map[string]*indexEntry // repository URL -> parsed index.yaml
 	renders *memo                  // render results by input digest
+	store   *renderStore           // the render cache on disk
+	version string                 // Options.Version or the build's
+	// rendered counts the renders the render cache could not answer.
+	rendered atomic.Int64
 }
 
 // New returns a Renderer; zero fields of o take their defaults.
@@ -98,7 +110,12 @@ func New(o Options) *Renderer {
 	if o.Env == nil {
 		o.Env = d.Env
 	}
+	if o.Version == "" {
+		o.Version = buildVersion()
+	}
 	return &Renderer{
+		store:   newRenderStore(filepath.Join(o.CacheDir, "renders"), o.RenderCacheMaxBytes),
+		version: o.Version,
 		o:       o,
 		log:     o.Logger,
 		charts:  newChartStore(o.CacheDir),

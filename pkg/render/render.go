@@ -37,9 +37,9 @@ type addonJob struct {
 	result    *Addon
 }
 
-// RenderCluster renders the add-ons of a cluster (ro.Addons, or all). It renders everything or
+// renderCluster renders the add-ons of a cluster (ro.Addons, or all). It renders everything or
 // returns an error that joins every add-on's error; there is no partial output.
-func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluster string, ro RenderOptions) (*Cluster, error) {
+func (r *Renderer) renderCluster(ctx context.Context, cfg *config.Config, cluster string, ro RenderOptions) (*Cluster, error) {
 	cl := cfg.Clusters[cluster]
 	if cl == nil {
 		return nil, fmt.Errorf("cluster %q does not exist (clusters: %v)", cluster, cfg.ClusterNames())

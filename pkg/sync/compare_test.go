@@ -121,11 +121,11 @@ func TestApplyErrorKeepsTheServersReasonForSecrets(t *testing.T) {
 		},
 		{
 			"invalid value", `Secret "s" is invalid: data[k]: Invalid value: "hunter2": bad`,
-			`Secret/a/s: apply failed: Secret "s" is invalid: data[k]: Invalid value: (hidden): bad; Secret values are not shown`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: data[k]: Invalid value: (masked): bad; Secret values are not shown`,
 		},
 		{
 			"escaped quote", `Secret "s" is invalid: type: Invalid value: "a\"b": unknown`,
-			`Secret/a/s: apply failed: Secret "s" is invalid: type: Invalid value: (hidden): unknown; Secret values are not shown`,
+			`Secret/a/s: apply failed: Secret "s" is invalid: type: Invalid value: (masked): unknown; Secret values are not shown`,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,7 +105,8 @@ func (a AddonDiff) Summary() DiffSummary {
 }
 
 // ObjectDiff is one object of a diff. Secret values never appear in it: Secret data and
-// stringData values are replaced by "(added)", "(changed)", "(unchanged)" or "(removed)".
+// stringData values are replaced as secretmask.MaskPair does: "(masked)" for a value that
+// stays, "(masked, changed)", "(masked, added)" or "(masked, removed)".
 type ObjectDiff struct {
 	// Subject is "Kind/namespace/name", or "Kind/name" for cluster-scoped objects.
 	Subject string `json:"subject"`

@@ -7,15 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
-)
 
-// Secret value placeholders: a diff shows per key what happens, never a value.
-const (
-	maskAdded     = "(added)"
-	maskChanged   = "(changed)"
-	maskOldValue  = "(old value hidden)"
-	maskUnchanged = "(unchanged)"
-	maskRemoved   = "(removed)"
+	"github.com/addonsync/addonsync/pkg/secretmask"
 )
 
 // normalizeForDiff returns a deep copy of u without what the API server owns: status and the
@@ -48,41 +41,6 @@ func normalizeForDiff(u *unstructured.Unstructured) map[string]any {
 	return obj
 }
 
-// isSecret reports whether obj is a core/v1 Secret.
-func isSecret(obj map[string]any) bool {
-	return obj != nil && obj["kind"] == "Secret" && obj["apiVersion"] == "v1"
-}
-
-// maskSecretValues replaces the values of a Secret's data and stringData, in place, by
-// placeholders saying per key what the change does: before is the live object (nil for a
-// create), after what the sync makes of it (nil for a prune). Objects that are not Secrets
-// are left alone.
-func maskSecretValues(before, after map[string]any) {
-	if !isSecret(before) && !isSecret(after) {
-		return
-	}
-	for _, field := range []string{"data", "stringData"} {
-		b, _ := before[field].(map[string]any)
-		a, _ := after[field].(map[string]any)
-		for k, bv := range b {
-			av, ok := a[k]
-			switch {
-			case !ok:
-				b[k] = maskRemoved
-			case reflect.DeepEqual(av, bv):
-				b[k], a[k] = maskUnchanged, maskUnchanged
-			default:
-				b[k], a[k] = maskOldValue, maskChanged
-			}
-		}
-		for k := range a {
-			if _, ok := b[k]; !ok {
-				a[k] = maskAdded
-			}
-		}
-	}
-}
-
 // diffYAML marshals a normalised object as YAML with sorted keys.
 func diffYAML(obj map[string]any) (string, error) {
 	if obj == nil {
@@ -111,7 +69,8 @@ func (a diffAction) String() string { return string(a) }
 // (nil when it does not exist); merged is the result of the dry-run apply (nil when the
 // dry run could not run, e.g. the CRD is not installed yet). A create carries the YAML of
 // the rendered object (server defaults would only be noise there); a change carries the
-// unified diff of live against merged. Both are normalised and Secret values masked.
+// unified diff of live against merged. Both are normalised and Secret values masked
+// (secretmask.MaskPair).
 func compareObject(rendered, live, merged *unstructured.Unstructured, contextLines int) (ObjectDiff, diffAction, error) {
 	od := ObjectDiff{
 		Subject:    IDOf(rendered).String(),
@@ -122,7 +81,7 @@ func compareObject(rendered, live, merged *unstructured.Unstructured, contextLin
 	}
 	if live == nil {
 		obj := normalizeForDiff(rendered)
-		maskSecretValues(nil, obj)
+		secretmask.MaskPair(nil, obj)
 		y, err := diffYAML(obj)
 		if err != nil {
 			return od, diffCreate, fmt.Errorf("%s: cannot show the object as YAML: %w", od.Subject, err)
@@ -134,7 +93,7 @@ func compareObject(rendered, live, merged *unstructured.Unstructured, contextLin
 	if reflect.DeepEqual(before, after) {
 		return od, diffUnchanged, nil
 	}
-	maskSecretValues(before, after)
+	secretmask.MaskPair(before, after)
 	by, err := diffYAML(before)
 	if err != nil {
 		return od, diffChange, fmt.Errorf("%s: cannot show the live object as YAML: %w", od.Subject, err)

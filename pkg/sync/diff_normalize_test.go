@@ -97,7 +97,7 @@ func TestCompareObject(t *testing.T) {
 	})
 }
 
-func TestMaskSecretValues(t *testing.T) {
+func TestCompareObjectMasksSecrets(t *testing.T) {
 	const (
 		oldPassword = "b2xkLXNlY3JldC1wYXNzd29yZA=="
 		newPassword = "bmV3LXNlY3JldC1wYXNzd29yZA=="
@@ -127,7 +127,7 @@ data:
 		if err != nil || action != diffChange {
 			t.Fatalf("compareObject = %s, %v; want change", action, err)
 		}
-		want := "@@ -1,7 +1,7 @@\n apiVersion: v1\n data:\n-  legacy: (removed)\n-  password: (old value hidden)\n+  password: (changed)\n+  token: (added)\n   user: (unchanged)\n kind: Secret\n metadata:\n"
+		want := "@@ -1,7 +1,7 @@\n apiVersion: v1\n data:\n-  legacy: (masked, removed)\n-  password: (masked)\n+  password: (masked, changed)\n+  token: (masked, added)\n   user: (masked)\n kind: Secret\n metadata:\n"
 		if diff := cmp.Diff(want, od.Diff); diff != "" {
 			t.Errorf("Diff (-want +got):\n%s", diff)
 		}
@@ -148,7 +148,7 @@ data:
 				t.Errorf("YAML shows the secret value %q:\n%s", v, od.YAML)
 			}
 		}
-		if !strings.Contains(od.YAML, "password: (added)") || !strings.Contains(od.YAML, "user: (added)") {
+		if !strings.Contains(od.YAML, "password: (masked, added)") || !strings.Contains(od.YAML, "user: (masked, added)") {
 			t.Errorf("YAML does not list the keys as added:\n%s", od.YAML)
 		}
 	})
@@ -158,10 +158,13 @@ data:
 		}
 	})
 	t.Run("objects that are not secrets keep their data", func(t *testing.T) {
-		cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "data": map[string]any{"k": "v"}}
-		maskSecretValues(nil, cm)
-		if got := cm["data"].(map[string]any)["k"]; got != "v" {
-			t.Errorf("ConfigMap data masked: k = %v", got)
+		cm := mustObject(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ns}\ndata: {k: v}\n")
+		od, _, err := compareObject(cm, nil, nil, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(od.YAML, "  k: v\n") {
+			t.Errorf("ConfigMap data masked:\n%s", od.YAML)
 		}
 	})
 }

@@ -8,6 +8,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/addonsync/addonsync/pkg/secretmask"
 )
 
 // FieldConflict is one field another manager owns.
@@ -142,9 +144,9 @@ func secretError(id ObjectID, st metav1.Status) error {
 // escapes included), or an unquoted value up to the next colon or comma.
 var invalidValue = regexp.MustCompile(`(Invalid value|Unsupported value|Duplicate value|Forbidden value): ("(?:[^"\\]|\\.)*"|[^:,\]]*)`)
 
-// maskValues replaces the values a server message quotes by "(hidden)".
+// maskValues replaces the values a server message quotes by secretmask.Masked.
 func maskValues(msg string) string {
-	return invalidValue.ReplaceAllString(msg, `$1: (hidden)`)
+	return invalidValue.ReplaceAllString(msg, "$1: "+secretmask.Masked)
 }
 
 // maskedError prints msg but unwraps to the API error, so callers can still branch on it.

@@ -160,16 +160,12 @@ func Body(b Bump, diffs []ClusterDiff, limit int) string {
 	if b.Target.KubeVersion != "" {
 		fmt.Fprintf(&head, "The new chart requires Kubernetes `%s`.\n\n", b.Target.KubeVersion)
 	}
-	head.WriteString("### Summary\n\n| cluster | Kubernetes | added | changed | removed | notes |\n|---|---|---|---|---|---|\n")
-	for _, d := range diffs {
-		fmt.Fprintf(&head, "| %s | %s | %d | %d | %d | %s |\n", d.Cluster, d.KubernetesVersion, len(d.Added), len(d.Changed), len(d.Removed), notes(d))
-	}
-	head.WriteString("\n")
+	head.WriteString(SummaryTable(diffs))
 	if len(b.Branches) > 0 {
 		head.WriteString("### Release branches\n\n")
 		for _, f := range b.Branches {
 			if f.Compatible {
-				fmt.Fprintf(&head, "- `%s`: will be backported\n", f.Branch)
+				fmt.Fprintf(&head, "- `%s`: backported by `addonsync backport` once this is merged\n", f.Branch)
 			} else {
 				fmt.Fprintf(&head, "- `%s`: not backported, the chart's kubeVersion `%s` excludes Kubernetes %s\n", f.Branch, b.Target.KubeVersion, f.KubernetesVersion)
 			}
@@ -179,15 +175,34 @@ func Body(b Bump, diffs []ClusterDiff, limit int) string {
 	if c := strings.TrimSpace(b.Target.Changes); c != "" {
 		fmt.Fprintf(&head, "### Changelog\n\n```yaml\n%s\n```\n\n", c)
 	}
-	footer := "\n<sub>Opened by addonsync. Edits to this branch by a person stop addonsync from updating it.</sub>\n"
+	// The trailer in the body survives a squash merge whose message is the body, so the
+	// backport of the merged upgrade finds it.
+	footer := fmt.Sprintf("\n<sub>Opened by addonsync. Edits to this branch by a person stop addonsync from updating it.</sub>\n\n%s: %s %s -> %s\n", TrailerKey, b.Addon, b.From, b.To)
+	return head.String() + RenderedChanges(diffs, limit-head.Len()-len(footer)) + footer
+}
 
+// SummaryTable is the "### Summary" section: one row per cluster with the objects added,
+// changed and removed, and notes (render failures, CRD and apiVersion changes).
+func SummaryTable(diffs []ClusterDiff) string {
+	var s strings.Builder
+	s.WriteString("### Summary\n\n| cluster | Kubernetes | added | changed | removed | notes |\n|---|---|---|---|---|---|\n")
+	for _, d := range diffs {
+		fmt.Fprintf(&s, "| %s | %s | %d | %d | %d | %s |\n", d.Cluster, d.KubernetesVersion, len(d.Added), len(d.Changed), len(d.Removed), notes(d))
+	}
+	s.WriteString("\n")
+	return s.String()
+}
+
+// RenderedChanges is the "### Rendered changes" section: the rendered diff per cluster in
+// <details> blocks, cut per cluster at line ends to stay within budget characters.
+func RenderedChanges(diffs []ClusterDiff, budget int) string {
+	const title = "### Rendered changes\n\n"
 	sections := make([]string, len(diffs))
 	for i, d := range diffs {
 		sections[i] = clusterSection(d)
 	}
-	budget := limit - head.Len() - len(footer) - len("### Rendered changes\n\n")
-	fitSections(sections, diffs, budget)
-	return head.String() + "### Rendered changes\n\n" + strings.Join(sections, "") + footer
+	fitSections(sections, diffs, budget-len(title))
+	return title + strings.Join(sections, "")
 }
 
 func notes(d ClusterDiff) string {

@@ -14,7 +14,11 @@
 //   - [Executor] does the I/O for `addonsync upgrade pr`: it fetches the config repo, commits
 //     the version change on addonsync/upgrade/<addon> (editing only the version scalar, so
 //     comments and layout stay byte-for-byte), pushes with a lease, and opens or updates one
-//     pull request per add-on through [PullRequests].
+//     pull request per add-on through [PullRequests]. Each cluster in the body is rendered
+//     from its own branch (release-<minor> with the bump applied, else main). An upgrade
+//     pull request whose version main already has is closed with a comment and its branch
+//     deleted ([ClosePullRequest]); a branch a person pushed to is left alone and the pull
+//     request says so once ([SayEdited]).
 //
 // # Policy
 //

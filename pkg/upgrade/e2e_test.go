@@ -16,6 +16,7 @@ import (
 	"github.com/addonsync/addonsync/internal/testutil/chartrepo"
 	"github.com/addonsync/addonsync/internal/testutil/githubfake"
 	"github.com/addonsync/addonsync/internal/testutil/gitserver"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -93,7 +94,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) executor(t *testing.T, gitTok, ghTok string, dryRun bool) *Executor {
 	t.Helper()
 	return NewExecutor(ExecutorOptions{
-		Remote:       GitRemote{URL: f.git.URL(repoName), Token: gitTok, Dir: f.work},
+		Remote:       git.RemoteOptions{URL: f.git.URL(repoName), Token: gitTok, Dir: f.work},
 		PullRequests: NewGitHubPullRequests(f.gh.Client(t, ghTok), "example-org", repoName, GitHubOptions{MaxWait: 10 * time.Second, Backoff: 10 * time.Millisecond, Attempts: 4}),
 		Renderer:     render.New(render.Options{CacheDir: t.TempDir()}),
 		DryRun:       dryRun,
@@ -210,7 +211,7 @@ func TestUpgradePR(t *testing.T) {
 			"-  version: 1.0.0\n+  version: 1.1.0\n",
 			"-  password: (masked)\n+  password: (masked, changed)\n",
 			"`release-1.33`: not backported",
-			"`release-1.34`: will be backported",
+			"`release-1.34`: backported by `addonsync backport` once this is merged",
 			"description: Widget CRD for 1.1.0",
 		} {
 			if !strings.Contains(pr.Body, want) {
@@ -242,7 +243,7 @@ func TestUpgradePR(t *testing.T) {
 			t.Fatalf("results = %s", resultText(results))
 		}
 		prs := f.gh.PRs()
-		if len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.2.0" || !strings.Contains(prs[0].Body, "`release-1.33`: will be backported") {
+		if len(prs) != 1 || prs[0].Title != "demo: 1.0.0 -> 1.2.0" || !strings.Contains(prs[0].Body, "`release-1.33`: backported by `addonsync backport` once this is merged") {
 			t.Fatalf("PRs = %+v", prs)
 		}
 		if n := f.git.Git(t, repoName, "rev-list", "--count", "main.."+branch); strings.TrimSpace(n) != "1" {
@@ -269,8 +270,13 @@ func TestUpgradePR(t *testing.T) {
 		if got := f.git.Rev(t, repoName, branch); got != edited {
 			t.Errorf("person's commit lost: branch %s, want %s", got, edited)
 		}
-		if w := f.gh.Writes(); len(w) != writes {
+		// The only write is one comment saying addonsync stopped; a rerun does not repeat it.
+		if w := f.gh.Writes(); len(w) != writes+1 || !strings.HasSuffix(w[writes].Path, "/issues/1/comments") || !strings.Contains(w[writes].Body, "no longer pushes") {
 			t.Errorf("wrote to GitHub: %+v", w[writes:])
+		}
+		f.run(t, f.executor(t, gitToken, githubToken, false))
+		if w := f.gh.Writes(); len(w) != writes+1 {
+			t.Errorf("a rerun wrote to GitHub again: %+v", w[writes+1:])
 		}
 	})
 }
@@ -280,7 +286,7 @@ func TestUpgradePRErrors(t *testing.T) {
 	t.Run("wrong git token is a clear error and opens nothing", func(t *testing.T) {
 		f := newFixture(t)
 		_, _, err := f.executor(t, "wrong-token", githubToken, false).Run(context.Background(), DiscoverOptions{}, nil)
-		if !errors.Is(err, ErrGitAuth) {
+		if !errors.Is(err, git.ErrGitAuth) {
 			t.Fatalf("Run() error = %v, want ErrGitAuth", err)
 		}
 		if len(f.gh.Requests()) != 0 {
@@ -425,8 +431,9 @@ func TestUpgradePRMainMoves(t *testing.T) {
 		if len(results) != 1 || results[0].Pushed || f.git.Rev(t, repoName, branch) != first {
 			t.Fatalf("results = %s", resultText(results))
 		}
-		// The body is rendered against main as it is now (replicas 3), so the PR is updated once.
-		if results[0].Action != ActionUpdated || len(f.gh.Writes()) != writes+1 || !strings.Contains(f.gh.PRs()[0].Body, `replicas: "3"`) {
+		// Both clusters render from their release branches (release-1.33, release-1.34), which
+		// main's commit does not touch, so the body stays and nothing is written.
+		if results[0].Action != ActionUnchanged || len(f.gh.Writes()) != writes || strings.Contains(f.gh.PRs()[0].Body, `replicas: "3"`) {
 			t.Errorf("action %s, writes %+v", results[0].Action, f.gh.Writes()[writes:])
 		}
 	})
@@ -450,21 +457,21 @@ func TestUpgradePRMainMoves(t *testing.T) {
 	})
 	t.Run("the push lease refuses to replace a commit it has not seen", func(t *testing.T) {
 		ctx := context.Background()
-		repo, err := openRepo(ctx, GitRemote{URL: f.git.URL(repoName), Token: gitToken})
+		repo, err := git.OpenRemote(ctx, git.RemoteOptions{URL: f.git.URL(repoName), Token: gitToken})
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := repo.remoteBranch(branch)
+		seen := repo.RemoteBranch(branch)
 		work := t.TempDir()
 		gitserver.Git(t, work, "clone", "-q", "-b", branch, f.git.Dir(repoName), ".")
 		gitserver.Git(t, work, "commit", "-q", "--allow-empty", "-m", "a person's commit")
 		gitserver.Git(t, work, "push", "-q", "origin", branch)
 		persons := f.git.Rev(t, repoName, branch)
-		mine, err := repo.commitFiles(repo.remoteBranch("main"), map[string][]byte{"x": []byte("x")}, "x", signature("a", "b@c", time.Now()))
+		mine, err := repo.WriteCommit(repo.RemoteBranch("main"), map[string][]byte{"x": []byte("x")}, "x", git.Signature{Name: "a", Email: "b@c", When: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := repo.push(ctx, branch, mine, seen); err == nil {
+		if err := repo.Push(ctx, branch, mine, seen); err == nil {
 			t.Fatal("push over an unseen commit succeeded")
 		}
 		if got := f.git.Rev(t, repoName, branch); got != persons {

@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"slices"
-	"testing/fstest"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -41,6 +39,9 @@ const (
 	ActionUnchanged Action = "unchanged"
 	// ActionEditedByPerson: the upgrade branch has commits addonsync did not make; left alone.
 	ActionEditedByPerson Action = "edited by a person"
+	// ActionClosed: main already has the version; the open pull request was closed with a
+	// comment and its branch deleted.
+	ActionClosed Action = "closed"
 	// ActionDryRun: nothing was pushed or written to GitHub.
 	ActionDryRun Action = "dry-run"
 	// ActionFailed: see Result.Err.
@@ -75,7 +76,7 @@ type Result struct {
 // ExecutorOptions configure an Executor.
 type ExecutorOptions struct {
 	// Remote is the config repo to clone, branch and push.
-	Remote GitRemote
+	Remote git.RemoteOptions
 	// PullRequests opens and updates pull requests; unused in a dry run.
 	PullRequests PullRequests
 	// NewPullRequests, when PullRequests is nil, builds it from the main branch's
@@ -109,7 +110,7 @@ func DefaultExecutorOptions() ExecutorOptions {
 type Executor struct {
 	o    ExecutorOptions
 	log  *slog.Logger
-	repo *gitRepo
+	repo *git.Repository
 }
 
 // NewExecutor returns an Executor; zero optional fields take their defaults.
@@ -136,7 +137,7 @@ func NewExecutor(o ExecutorOptions) *Executor {
 // Open fetches the config repo and returns the config of its main branch and its release
 // branches.
 func (e *Executor) Open(ctx context.Context) (*config.Config, []Branch, error) {
-	repo, err := openRepo(ctx, e.o.Remote)
+	repo, err := git.OpenRemote(ctx, e.o.Remote)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -150,7 +151,7 @@ func (e *Executor) Open(ctx context.Context) (*config.Config, []Branch, error) {
 			return nil, nil, err
 		}
 	}
-	names, err := repo.remoteBranches()
+	names, err := repo.Branches()
 	if err != nil {
 		return nil, nil, fmt.Errorf("git %s: list branches: %w", e.o.Remote.URL, err)
 	}
@@ -159,14 +160,14 @@ func (e *Executor) Open(ctx context.Context) (*config.Config, []Branch, error) {
 
 // loadMain loads the config at origin's main branch. The main branch name comes from the
 // config itself, so "main" is tried first and the configured name after.
-func (e *Executor) loadMain() (*config.Config, fs.FS, plumbing.Hash, error) {
+func (e *Executor) loadMain() (*config.Config, fs.FS, git.Hash, error) {
 	main := "main"
 	for range 2 {
-		head := e.repo.remoteBranch(main)
+		head := e.repo.RemoteBranch(main)
 		if head.IsZero() {
 			return nil, nil, head, fmt.Errorf("git %s: branch %q not found: push the config repo's main branch first", e.o.Remote.URL, main)
 		}
-		fsys, err := e.repo.treeFS(head)
+		fsys, err := e.repo.FS(head)
 		if err != nil {
 			return nil, nil, head, err
 		}
@@ -181,7 +182,7 @@ func (e *Executor) loadMain() (*config.Config, fs.FS, plumbing.Hash, error) {
 		cfg.Ref, cfg.Revision = main, head.String()
 		return cfg, fsys, head, nil
 	}
-	return nil, nil, plumbing.ZeroHash, fmt.Errorf("git %s: main branch name does not settle", e.o.Remote.URL)
+	return nil, nil, "", fmt.Errorf("git %s: main branch name does not settle", e.o.Remote.URL)
 }
 
 // Apply proposes one bump: it commits and pushes the upgrade branch (retrying with a fresh
@@ -204,26 +205,31 @@ func (e *Executor) Apply(ctx context.Context, b Bump) Result {
 		if st.current {
 			res.Action = ActionUnchanged
 			e.log.Info("main already has this version or a newer one", "addon", b.Addon, "version", st.from)
-			return res
+			return e.closeMoot(ctx, res, st)
 		}
 		if st.edited {
 			res.Action, res.Commit = ActionEditedByPerson, st.remote.String()
 			e.log.Info("upgrade branch edited by a person; leaving it", "addon", b.Addon, "branch", st.branch)
+			if lc, ok := e.o.PullRequests.(LifecyclePullRequests); ok && !e.o.DryRun {
+				if err := SayEdited(ctx, lc, st.branch, st.main); err != nil {
+					return failed(res, err)
+				}
+			}
 			return res
 		}
 		if !st.push || e.o.DryRun {
 			break
 		}
-		err = e.repo.push(ctx, st.branch, st.commit, st.remote)
+		err = e.repo.Push(ctx, st.branch, st.commit, st.remote)
 		if err == nil {
 			res.Pushed = true
 			break
 		}
-		if errors.Is(err, ErrGitAuth) || ctx.Err() != nil || attempt >= e.o.PushAttempts {
+		if errors.Is(err, git.ErrGitAuth) || ctx.Err() != nil || attempt >= e.o.PushAttempts {
 			return failed(res, fmt.Errorf("add-on %q: %w", b.Addon, err))
 		}
 		e.log.Info("push rejected; fetching and retrying", "addon", b.Addon, "attempt", attempt, "err", err)
-		if err := e.repo.fetch(ctx); err != nil {
+		if err := e.repo.Fetch(ctx); err != nil {
 			return failed(res, err)
 		}
 	}
@@ -250,6 +256,24 @@ func (e *Executor) Apply(ctx context.Context, b Bump) Result {
 	return res
 }
 
+// closeMoot closes the open upgrade pull request of an add-on whose version main already
+// has (or passed), with a comment saying so, and deletes its branch.
+func (e *Executor) closeMoot(ctx context.Context, res Result, st *branchState) Result {
+	lc, ok := e.o.PullRequests.(LifecyclePullRequests)
+	if !ok || e.o.DryRun || e.repo.RemoteBranch(st.branch).IsZero() {
+		return res
+	}
+	reason := fmt.Sprintf("%s already has add-on %s at %s, so this upgrade is superseded", st.main, res.Addon, st.from)
+	pr, closed, err := ClosePullRequest(ctx, lc, st.branch, st.main, reason)
+	if err != nil {
+		return failed(res, err)
+	}
+	if closed {
+		res.Action, res.PullRequest = ActionClosed, pr
+	}
+	return res
+}
+
 func failed(res Result, err error) Result {
 	res.Action, res.Err = ActionFailed, err
 	return res
@@ -261,11 +285,11 @@ type branchState struct {
 	from         string
 	mainCfg      *config.Config
 	newFS        fs.FS
-	remote       plumbing.Hash // origin's upgrade branch before the push (zero: none)
-	commit       plumbing.Hash // the branch head to have
-	push         bool          // commit differs from remote
-	edited       bool          // remote has commits not made by addonsync
-	current      bool          // main already has the version or a newer one
+	remote       git.Hash // origin's upgrade branch before the push (zero: none)
+	commit       git.Hash // the branch head to have
+	push         bool     // commit differs from remote
+	edited       bool     // remote has commits not made by addonsync
+	current      bool     // main already has the version or a newer one
 	fileDiff     string
 	labels       []string
 }
@@ -290,7 +314,7 @@ func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
 		st.current = true
 		return st, nil
 	}
-	st.remote = e.repo.remoteBranch(st.branch)
+	st.remote = e.repo.RemoteBranch(st.branch)
 	files, err := e.editFiles(ctx, mainFS, addon, b)
 	if err != nil {
 		return nil, err
@@ -312,7 +336,7 @@ func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
 	}
 	msg := fmt.Sprintf("%s\n\nBump chart %s of add-on %s from %s to %s.\n\n%s: %s\n",
 		Title(b.Addon, st.from, b.To), addon.Spec.Chart.Name, b.Addon, st.from, b.To, TrailerKey, trailerWant)
-	st.commit, err = e.repo.commitFiles(mainHead, files, msg, signature(spec.Commit.Name, spec.Commit.Email, e.o.Now()))
+	st.commit, err = e.repo.WriteCommit(mainHead, files, msg, git.Signature{Name: spec.Commit.Name, Email: spec.Commit.Email, When: e.o.Now()})
 	if err != nil {
 		return nil, fmt.Errorf("add-on %q: commit: %w", b.Addon, err)
 	}
@@ -324,20 +348,20 @@ func (e *Executor) prepare(ctx context.Context, b Bump) (*branchState, error) {
 // when one was not made by addonsync (author email and trailer); upToDate when the newest
 // carries trailer and the branch's files equal files (so a main that moved elsewhere does
 // not cause a push).
-func (e *Executor) inspectBranch(head, mainHead plumbing.Hash, email, trailerWant string, files map[string][]byte) (upToDate, edited bool, err error) {
-	commits, err := e.repo.branchCommits(head, mainHead)
+func (e *Executor) inspectBranch(head, mainHead git.Hash, email, trailerWant string, files map[string][]byte) (upToDate, edited bool, err error) {
+	commits, err := e.repo.Log(head, mainHead, 100)
 	if err != nil {
 		return false, false, err
 	}
 	for _, c := range commits {
-		if trailer(c.Message, TrailerKey) == "" || c.Author.Email != email {
+		if c.Trailer(TrailerKey) == "" || c.Author.Email != email {
 			return false, true, nil
 		}
 	}
-	if len(commits) == 0 || trailer(commits[0].Message, TrailerKey) != trailerWant {
+	if len(commits) == 0 || commits[0].Trailer(TrailerKey) != trailerWant {
 		return false, false, nil
 	}
-	branchFS, err := e.repo.treeFS(head)
+	branchFS, err := e.repo.FS(head)
 	if err != nil {
 		return false, false, err
 	}
@@ -422,18 +446,6 @@ func clustersWith(cfg *config.Config, addon string) []string {
 	return out
 }
 
-// overlay returns base with files replaced.
-func overlay(base fs.FS, files map[string][]byte) fs.FS {
-	out := fstest.MapFS{}
-	if m, ok := base.(fstest.MapFS); ok {
-		maps.Copy(out, m)
-	}
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		out[p] = &fstest.MapFile{Data: files[p], Mode: 0o644}
-	}
-	return out
-}
-
 func fileDiff(oldFS, newFS fs.FS, file string) (string, error) {
 	a, err := fs.ReadFile(oldFS, file)
 	if err != nil {
@@ -463,8 +475,15 @@ func (e *Executor) Run(ctx context.Context, do DiscoverOptions, addons []string)
 	bumps := Plan(current, avail, branches, e.o.Now())
 	var results []Result
 	for _, b := range bumps {
-		if b.Actionable() {
+		switch {
+		case b.Actionable():
 			results = append(results, e.Apply(ctx, b))
+		case b.Status == StatusUpToDate:
+			// An upgrade pull request left open for a version main now has is moot.
+			st := &branchState{main: cfg.Ref, branch: cfg.Repository.Spec.Branches.UpgradePrefix + b.Addon, from: b.From}
+			if r := e.closeMoot(ctx, Result{Addon: b.Addon, From: b.From, Branch: st.branch, Action: ActionUnchanged}, st); r.Action != ActionUnchanged {
+				results = append(results, r)
+			}
 		}
 	}
 	return bumps, results, errors.Join(errs...)

@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
-// body renders the add-on on every cluster that runs it, old (main) and new (the branch),
-// and builds the pull request body.
+// body renders the add-on on every cluster that runs it, old and new, each cluster from its
+// own branch: release-<minor> when it exists (with the bump applied to that branch's files,
+// as the backport will replay it), else main. Then it builds the pull request body.
 func (e *Executor) body(ctx context.Context, b Bump, st *branchState) (string, error) {
 	newCfg, err := e.o.Load(st.newFS)
 	if err != nil {
@@ -19,10 +21,24 @@ func (e *Executor) body(ctx context.Context, b Bump, st *branchState) (string, e
 	}
 	clusters := clustersWith(st.mainCfg, b.Addon)
 	diffs := make([]ClusterDiff, len(clusters))
+	branchCfgs := map[string][2]*config.Config{}
 	for i, cluster := range clusters {
 		minor := st.mainCfg.Clusters[cluster].Spec.KubernetesVersion
-		oldA, oldErr := e.renderAddon(ctx, st.mainCfg, cluster, b.Addon)
-		newA, newErr := e.renderAddon(ctx, newCfg, cluster, b.Addon)
+		oldCfg, curCfg := st.mainCfg, newCfg
+		if pair, ok := branchCfgs[minor]; ok {
+			oldCfg, curCfg = pair[0], pair[1]
+		} else if o, n, err := e.branchConfigs(b, st, minor); err != nil {
+			diffs[i] = ClusterDiff{Cluster: cluster, KubernetesVersion: minor, Err: err.Error()}
+			continue
+		} else if o != nil {
+			oldCfg, curCfg = o, n
+			branchCfgs[minor] = [2]*config.Config{o, n}
+		}
+		if _, ok := curCfg.Clusters[cluster]; !ok {
+			oldCfg, curCfg = st.mainCfg, newCfg // the cluster is not on its branch yet
+		}
+		oldA, oldErr := e.renderAddon(ctx, oldCfg, cluster, b.Addon)
+		newA, newErr := e.renderAddon(ctx, curCfg, cluster, b.Addon)
 		if newErr != nil {
 			diffs[i] = ClusterDiff{Cluster: cluster, KubernetesVersion: minor, Err: newErr.Error()}
 			continue
@@ -33,6 +49,54 @@ func (e *Executor) body(ctx context.Context, b Bump, st *branchState) (string, e
 		diffs[i] = DiffAddon(cluster, minor, oldA, newA)
 	}
 	return Body(b, diffs, e.o.BodyLimit), nil
+}
+
+// branchConfigs returns the config of release branch <prefix><minor> and that config with
+// the bump applied (version and lock entry); nil, nil when the branch does not exist.
+func (e *Executor) branchConfigs(b Bump, st *branchState, minor string) (*config.Config, *config.Config, error) {
+	name := st.mainCfg.Repository.Spec.Branches.ReleasePrefix + minor
+	head := e.repo.RemoteBranch(name)
+	if head.IsZero() {
+		return nil, nil, nil
+	}
+	fsys, err := e.repo.FS(head)
+	if err != nil {
+		return nil, nil, err
+	}
+	oldCfg, err := e.o.Load(fsys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("branch %s: %w", name, err)
+	}
+	oldCfg.Ref, oldCfg.Revision = name, head.String()
+	a, ok := oldCfg.Addons[b.Addon]
+	if !ok || a.Spec.Chart == nil {
+		return oldCfg, oldCfg, nil
+	}
+	data, err := fs.ReadFile(fsys, a.File)
+	if err != nil {
+		return nil, nil, fmt.Errorf("branch %s: %w", name, err)
+	}
+	edited, err := SetChartVersion(a.File, data, b.To)
+	if err != nil {
+		return nil, nil, fmt.Errorf("branch %s: %w", name, err)
+	}
+	files := map[string][]byte{a.File: edited}
+	if lock, err := render.LoadLock(st.newFS); err == nil {
+		for _, c := range lock.Charts {
+			if c.Name == a.Spec.Chart.Name && c.Version == b.To && c.Source == a.Spec.Chart.Repository {
+				branchLock, _ := fs.ReadFile(fsys, config.LockFile)
+				if files[config.LockFile], err = AddLockEntry(branchLock, c); err != nil {
+					return nil, nil, fmt.Errorf("branch %s: %w", name, err)
+				}
+			}
+		}
+	}
+	newCfg, err := e.o.Load(overlay(fsys, files))
+	if err != nil {
+		return nil, nil, fmt.Errorf("branch %s with %s %s: %w", name, b.Addon, b.To, err)
+	}
+	newCfg.Ref = name
+	return oldCfg, newCfg, nil
 }
 
 func (e *Executor) renderAddon(ctx context.Context, cfg *config.Config, cluster, addon string) (*render.Addon, error) {

@@ -27,6 +27,8 @@ type PullRequest struct {
 	Labels []string
 	// URL is the pull request's web page.
 	URL string
+	// Draft is set for a draft pull request (a backport with conflicts).
+	Draft bool
 }
 
 // PullRequests is what the executor needs from GitHub; GitHubPullRequests implements it.
@@ -114,7 +116,7 @@ func (g *GitHubPullRequests) Create(ctx context.Context, pr PullRequest) (PullRe
 	var out PullRequest
 	err := g.retry(ctx, "create pull request", func() (*github.Response, error) {
 		p, resp, err := g.client.PullRequests.Create(ctx, g.owner, g.repo, github.CreatePullRequest{
-			Title: &pr.Title, Head: pr.Head, Base: pr.Base, Body: &pr.Body,
+			Title: &pr.Title, Head: pr.Head, Base: pr.Base, Body: &pr.Body, Draft: &pr.Draft,
 		})
 		if err == nil {
 			out = fromGitHub(p)
@@ -151,7 +153,7 @@ func (g *GitHubPullRequests) AddLabels(ctx context.Context, number int, labels [
 func fromGitHub(p *github.PullRequest) PullRequest {
 	out := PullRequest{
 		Number: p.GetNumber(), Title: p.GetTitle(), Body: p.GetBody(),
-		Head: p.GetHead().GetRef(), Base: p.GetBase().GetRef(), URL: p.GetHTMLURL(),
+		Head: p.GetHead().GetRef(), Base: p.GetBase().GetRef(), URL: p.GetHTMLURL(), Draft: p.GetDraft(),
 	}
 	for _, l := range p.Labels {
 		out.Labels = append(out.Labels, l.GetName())

@@ -62,6 +62,10 @@ type PR struct {
 	State  string
 	Draft  bool
 	Labels []string
+	// Merged is set by Merge.
+	Merged bool
+	// Comments are the bodies of the comments, oldest first.
+	Comments []string
 }
 
 // Server is a fake GitHub API for one repository owner/repo.
@@ -72,7 +76,12 @@ type Server struct {
 	srv   *httptest.Server
 	token string
 
+	// DeleteRef, when set, is called for DELETE /repos/o/r/git/refs/heads/<branch> (to
+	// delete the branch on the git server); an error answers 422 "Reference does not exist".
+	DeleteRef func(branch string) error
+
 	mu       sync.Mutex
+	deleted  []string
 	prs      []*PR
 	faults   []fault
 	requests []Request
@@ -126,6 +135,21 @@ func (s *Server) AddPR(pr PR) int {
 	return pr.Number
 }
 
+// Merge marks pull request n merged and closed, as GitHub does after the merge button
+// (the test makes the merge commit on the git server itself).
+func (s *Server) Merge(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prs[n-1].State, s.prs[n-1].Merged = "closed", true
+}
+
+// DeletedRefs returns the branches deleted through the API, in order.
+func (s *Server) DeletedRefs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.deleted...)
+}
+
 // PRs returns copies of every pull request.
 func (s *Server) PRs() []PR {
 	s.mu.Lock()
@@ -157,9 +181,11 @@ func (s *Server) Writes() []Request {
 }
 
 var (
-	rePulls  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls$`)
-	rePull   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
-	reLabels = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/labels$`)
+	rePulls    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls$`)
+	rePull     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
+	reLabels   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/labels$`)
+	reComments = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$`)
+	reRef      = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/git/refs/heads/(.+)$`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -206,6 +232,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case reLabels.MatchString(p) && r.Method == http.MethodPost && s.repoMatches(reLabels.FindStringSubmatch(p)):
 		n, _ := strconv.Atoi(reLabels.FindStringSubmatch(p)[3])
 		s.addLabels(w, n, body)
+	case reComments.MatchString(p) && s.repoMatches(reComments.FindStringSubmatch(p)):
+		n, _ := strconv.Atoi(reComments.FindStringSubmatch(p)[3])
+		s.comments(w, r.Method, n, body)
+	case reRef.MatchString(p) && r.Method == http.MethodDelete && s.repoMatches(reRef.FindStringSubmatch(p)):
+		branch, _ := url.PathUnescape(reRef.FindStringSubmatch(p)[3])
+		s.deleteRef(w, branch)
 	default:
 		writeError(w, http.StatusNotFound, "Not Found")
 	}
@@ -394,6 +426,50 @@ func (s *Server) addLabels(w http.ResponseWriter, n int, body []byte) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+func (s *Server) comments(w http.ResponseWriter, method string, n int, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n < 1 || n > len(s.prs) {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	pr := s.prs[n-1]
+	commentJSON := func(i int) map[string]any {
+		return map[string]any{"id": 5000 + n*100 + i, "body": pr.Comments[i], "user": map[string]any{"login": "addonsync[bot]"}}
+	}
+	switch method {
+	case http.MethodGet:
+		out := []map[string]any{}
+		for i := range pr.Comments {
+			out = append(out, commentJSON(i))
+		}
+		writeJSON(w, http.StatusOK, out)
+	case http.MethodPost:
+		var in struct{ Body string }
+		if err := json.Unmarshal(body, &in); err != nil || in.Body == "" {
+			writeValidation(w, "IssueComment", "missing_field", "")
+			return
+		}
+		pr.Comments = append(pr.Comments, in.Body)
+		writeJSON(w, http.StatusCreated, commentJSON(len(pr.Comments)-1))
+	default:
+		writeError(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+func (s *Server) deleteRef(w http.ResponseWriter, branch string) {
+	if s.DeleteRef != nil {
+		if err := s.DeleteRef(branch); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "Reference does not exist")
+			return
+		}
+	}
+	s.mu.Lock()
+	s.deleted = append(s.deleted, branch)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -417,6 +493,7 @@ func (s *Server) prJSON(pr *PR) map[string]any {
 		"title":    pr.Title,
 		"body":     pr.Body,
 		"draft":    pr.Draft,
+		"merged":   pr.Merged,
 		"labels":   labels,
 		"html_url": fmt.Sprintf("https://github.com/%s/%s/pull/%d", s.Owner, s.Repo, pr.Number),
 		"url":      fmt.Sprintf("%s/repos/%s/%s/pulls/%d", base, s.Owner, s.Repo, pr.Number),

@@ -1,4 +1,4 @@
-package config
+package git
 
 import (
 	"bytes"
