@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -48,11 +47,7 @@ that already exists.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
 			defer cancel()
 			res, err := o.executor().Cut(ctx, strings.TrimPrefix(args[0], "v"))
-			var na *backport.NotAdmittedError
-			switch {
-			case errors.As(err, &na) || errors.Is(err, backport.ErrBranchExists) || errors.Is(err, backport.ErrNotMinor):
-				return Usage(fmt.Errorf("branch cut %s: %w", args[0], err))
-			case err != nil:
+			if err != nil {
 				return gitAuthHint(o.Remote, fmt.Errorf("branch cut %s: %w", args[0], err))
 			}
 			if o.Output.Structured() {

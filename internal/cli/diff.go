@@ -204,20 +204,8 @@ func renderForCluster(ctx context.Context, g *GlobalOptions, cluster string, add
 	}
 	c, err := render.New(ro).RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: addons, Discovery: clusterDiscovery(g, cfg, cluster)})
 	if err != nil {
-		return cfg, nil, renderError(err)
+		return cfg, nil, err
 	}
 	printWarnings(g, c)
 	return cfg, c, nil
-}
-
-// renderError maps a render error to its exit code: a chart repository that could not be
-// read, or a cancelled run, is a runtime failure (3); anything else (templates, values, API
-// versions, overlays, the lock file) is a config error (2).
-func renderError(err error) error {
-	var fe *render.FetchError
-	var de *render.DiscoveryError
-	if err == nil || errors.As(err, &fe) || errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return Usage(err)
 }

@@ -61,7 +61,7 @@ func (o *lockOptions) Run(ctx context.Context) error {
 	}
 	lock, added, err := render.New(ro).Lock(ctx, cfg)
 	if err != nil {
-		return renderError(err)
+		return err
 	}
 	for _, c := range added {
 		fmt.Fprintf(o.g.ErrOut, "pinned %s %s from %s: %s\n", c.Name, c.Version, redactURL(c.Source), c.Digest)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -20,7 +21,9 @@ type renderOptions struct {
 	Cluster string
 	// Addons renders only these add-ons.
 	Addons []string
-	// OutputDir writes one file per object under this directory instead of YAML to stdout.
+	// Output is the format of the stream on stdout: yaml (documents) or json (a v1 List).
+	Output output.Format
+	// OutputDir writes one file per object under this directory instead of the stream on stdout.
 	OutputDir string
 	// All renders every cluster.
 	All bool
@@ -50,17 +53,21 @@ the chart cache and checked against addonsync.lock.`,
   addonsync render prod --addon cert-manager --addon ingress-nginx
 
   # one file per object: out/<addon>/<NN>-<kind>-<namespace>-<name>.yaml
-  addonsync render prod -o out
+  addonsync render prod --output-dir out
+
+  # as a JSON List, e.g. for jq
+  addonsync render prod -o json | jq '.items[].kind'
 
   # every cluster, each from its own release branch
-  addonsync render --all --ref auto -o out`,
+  addonsync render --all --ref auto --output-dir out`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeClusters(g),
 		RunE:              runWithArgs(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.Addons, "addon", nil, "render only this add-on (repeatable)")
-	f.StringVarP(&o.OutputDir, "output-dir", "o", "", "write one file per object under this directory")
+	output.AddFlag(cmd, &o.Output, output.YAML, output.JSON)
+	f.StringVar(&o.OutputDir, "output-dir", "", "write one file per object under this directory (Secret files 0600)")
 	f.BoolVar(&o.All, "all", false, "render every cluster")
 	f.BoolVar(&o.ShowSecrets, "show-secrets", false, "print Secret values instead of masking them")
 	f.BoolVar(&o.RequireLocked, "require-locked", false, "refuse charts that addonsync.lock does not pin")
@@ -83,6 +90,8 @@ func (o *renderOptions) Validate() error {
 		return Usage(errors.New("give a cluster or --all, not both"))
 	case !o.All && o.Cluster == "":
 		return Usage(errors.New("which cluster? give its name, or --all"))
+	case o.OutputDir != "" && o.Output != output.YAML:
+		return Usage(errors.New("--output-dir writes YAML files: drop -o"))
 	}
 	return nil
 }
@@ -124,7 +133,7 @@ func (o *renderOptions) renderOne(ctx context.Context, r *render.Renderer, clust
 	start := time.Now()
 	c, err := r.RenderCluster(ctx, cfg, cluster, render.RenderOptions{Addons: o.Addons})
 	if err != nil {
-		return nil, renderError(err)
+		return nil, err
 	}
 	printWarnings(o.g, c)
 	if !o.ShowSecrets {
@@ -143,6 +152,9 @@ func (o *renderOptions) renderOne(ctx context.Context, r *render.Renderer, clust
 
 func (o *renderOptions) write(c *render.Cluster) error {
 	if o.OutputDir == "" {
+		if o.Output == output.JSON {
+			return output.WriteStructured(o.g.Out, output.JSON, renderList(c))
+		}
 		if o.All {
 			if _, err := fmt.Fprintf(o.g.Out, "# Cluster: %s\n", c.Name); err != nil {
 				return err
@@ -171,4 +183,19 @@ func printWarnings(g *GlobalOptions, c *render.Cluster) {
 func renderToTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// renderList is a cluster's render as a v1 List, objects then hooks of each add-on in order,
+// as kubectl get -o json prints several objects.
+func renderList(c *render.Cluster) map[string]any {
+	items := []any{}
+	for _, a := range c.Addons {
+		for _, obj := range a.Objects {
+			items = append(items, obj.Object)
+		}
+		for _, h := range a.Hooks {
+			items = append(items, h.Object.Object)
+		}
+	}
+	return map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{}, "items": items}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,9 +44,31 @@ func TestRenderCommand(t *testing.T) {
 			t.Errorf("output:\n%s", out)
 		}
 	})
-	t.Run("writes one file per object with -o", func(t *testing.T) {
+	t.Run("prints a JSON List with -o json", func(t *testing.T) {
+		out, errOut, code := run(t, "prod", "-o", "json")
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var list struct {
+			Kind  string           `json:"kind"`
+			Items []map[string]any `json:"items"`
+		}
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		yamlOut, _, _ := run(t, "prod")
+		if list.Kind != "List" || len(list.Items) == 0 || len(list.Items) != strings.Count(yamlOut, "\n---\n")+1 {
+			t.Errorf("-o json has %d items (kind %q); the YAML stream has %d documents", len(list.Items), list.Kind, strings.Count(yamlOut, "\n---\n")+1)
+		}
+	})
+	t.Run("refuses -o json with --output-dir", func(t *testing.T) {
+		if _, errOut, code := run(t, "prod", "-o", "json", "--output-dir", t.TempDir()); code != ExitUsage || !strings.Contains(errOut, "--output-dir writes YAML files") {
+			t.Errorf("exit %d: %s", code, errOut)
+		}
+	})
+	t.Run("writes one file per object with --output-dir", func(t *testing.T) {
 		dir := t.TempDir()
-		if _, errOut, code := run(t, "--all", "-o", dir); code != ExitOK {
+		if _, errOut, code := run(t, "--all", "--output-dir", dir); code != ExitOK {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 		var files []string

@@ -103,7 +103,7 @@ func (o *validateOptions) Run(ctx context.Context) error {
 		return nil
 	}
 	if renderErr != nil {
-		return renderError(fmt.Errorf("%s: %s cannot render: %w", repoWhere(res.Dir, res.Ref), countNoun(len(res.RenderErrors), "error"), renderErr))
+		return fmt.Errorf("%s: %s cannot render: %w", repoWhere(res.Dir, res.Ref), countNoun(len(res.RenderErrors), "error"), renderErr)
 	}
 	noun := "problems"
 	if len(problems) == 1 {

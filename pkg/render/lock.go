@@ -152,7 +152,7 @@ func lockEntries(cs []config.LockedChart) []lockEntry {
 // is not written; see WriteLock.
 func (r *Renderer) Lock(ctx context.Context, cfg *config.Config) (lock *config.Lock, added []config.LockedChart, err error) {
 	if lock, err = LoadLock(cfg.FS); err != nil {
-		return nil, nil, err
+		return nil, nil, inputError(err)
 	}
 	names := cfg.AddonNames()
 	infos := make([]*ChartInfo, len(names))
@@ -173,7 +173,7 @@ func (r *Renderer) Lock(ctx context.Context, cfg *config.Config) (lock *config.L
 	}
 	_ = g.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, nil, inputError(err)
 	}
 	for _, info := range infos {
 		if info == nil {

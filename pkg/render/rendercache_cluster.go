@@ -17,7 +17,8 @@ import (
 )
 
 // RenderCluster renders the add-ons of a cluster (ro.Addons, or all). It renders everything or
-// returns an error that joins every add-on's error; there is no partial output.
+// returns an error that joins every add-on's error; there is no partial output. A failure of
+// the config's inputs is an *InputError; a chart repository that cannot be read a *FetchError.
 //
 // When the render cache (under Options.CacheDir) holds every add-on asked for, rendered from
 // the same inputs, the result is read from it: no chart is fetched or loaded, and neither
@@ -32,7 +33,7 @@ func (r *Renderer) RenderCluster(ctx context.Context, cfg *config.Config, cluste
 	r.rendered.Add(1)
 	c, err := r.renderCluster(ctx, cfg, cluster, ro)
 	if err != nil {
-		return nil, err
+		return nil, inputError(err)
 	}
 	if !cacheable {
 		// The charts the render downloaded can be named now.

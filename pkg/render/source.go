@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -187,6 +188,26 @@ func (e *DiscoveryError) Error() string {
 	return fmt.Sprintf("cluster %q: API discovery: %v", e.Cluster, redact.Text(e.Err.Error()))
 }
 func (e *DiscoveryError) Unwrap() error { return e.Err }
+
+// InputError is a render that failed on the config repo's inputs: a template, values, an
+// overlay, an API the cluster's minor does not serve, the lock. Fixing the config fixes it,
+// unlike a FetchError or a DiscoveryError, which are failures outside the config.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// inputError marks err as an InputError unless a failure outside the config (a chart
+// repository, the cluster's discovery, a cancelled or timed-out run) is among its causes.
+func inputError(err error) error {
+	var fe *FetchError
+	var de *DiscoveryError
+	if err == nil || errors.As(err, &fe) || errors.As(err, &de) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &InputError{Err: err}
+}
 
 // chartTimeout bounds one chart repository request.
 const chartTimeout = 5 * time.Minute

@@ -239,7 +239,7 @@ func (s *heapSampler) done() uint64 {
 
 // completeHookJobs plays the Job controller for the benchmark: every Job in a namespace with
 // the prefix is marked Complete once.
-func completeHookJobs(ctx context.Context, b *testing.B, prefix string) {
+func completeHookJobs(ctx context.Context, b testing.TB, prefix string) {
 	d, err := dynamic.NewForConfig(env.Config)
 	if err != nil {
 		b.Fatal(err)
@@ -280,7 +280,7 @@ func completeHookJobs(ctx context.Context, b *testing.B, prefix string) {
 
 // deleteCRDs removes the CRDs of a copy of the workload and waits until they are gone, so
 // that the API server does not carry every iteration's 7.8 MB of schemas into the next.
-func deleteCRDs(b *testing.B, c *render.Cluster) {
+func deleteCRDs(b testing.TB, c *render.Cluster) {
 	d, err := dynamic.NewForConfig(env.Config)
 	if err != nil {
 		b.Fatal(err)

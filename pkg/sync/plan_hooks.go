@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/addonsync/addonsync/pkg/render"
 )
 
 // ReleaseRecord is addonsync's record of an add-on's release, kept in the ApplySet parent
@@ -118,12 +121,20 @@ func parseID(s string) (ObjectID, bool) {
 
 // addonDigest identifies a render: the applied hashes of the objects, in render order, and
 // the hooks (objects, events, weights, policies).
-func addonDigest(objs []ObjectState, hooks any) string {
+func addonDigest(objs []ObjectState, hooks []render.Hook) string {
 	h := sha256.New()
 	for _, o := range objs {
 		h.Write([]byte(IDOf(o.Desired).String() + "=" + o.Desired.GetAnnotations()[AnnotationAppliedHash] + "\n"))
 	}
-	b, _ := json.Marshal(hooks)
-	h.Write(b)
+	// Hooks by their content only: a render read back from the render cache has empty
+	// slices where a fresh one has nil, and must digest the same.
+	for _, hk := range hooks {
+		b, _ := json.Marshal(hk.Object.Object)
+		events := make([]string, len(hk.Events))
+		for i, e := range hk.Events {
+			events[i] = string(e)
+		}
+		fmt.Fprintf(h, "hook %s %d %s %s\n", events, hk.Weight, strings.Join(hk.DeletePolicies, ","), b)
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
