@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/addonsync/addonsync/pkg/helmrelease"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -22,6 +23,8 @@ type gatherOptions struct {
 	dryRun dryRunPolicy
 	// removed gathers the add-ons the cluster no longer renders.
 	removed bool
+	// pruneHelmLeftovers is SyncOptions.PruneHelmLeftovers (false when not pruning).
+	pruneHelmLeftovers bool
 }
 
 // dryRunPolicy says which objects the gather step dry-runs.
@@ -50,11 +53,15 @@ func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*rende
 			scopes[gk] = ns
 		}
 	}
+	releases, err := m.listHelmReleases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, a := range addons {
 		g.Go(func() error {
-			st, err := m.gatherAddon(gctx, a, scopes, o)
+			st, err := m.gatherAddon(gctx, a, scopes, releases.Find(releaseNameOf(a), addonNamespace(a)), o)
 			if err != nil {
 				return fmt.Errorf("add-on %q: %w", a.Name, err)
 			}
@@ -76,16 +83,20 @@ func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*rende
 }
 
 // gatherAddon reads one add-on's live state.
-func (m *Manager) gatherAddon(ctx context.Context, a *render.Addon, scopes map[schema.GroupKind]bool, o gatherOptions) (*AddonState, error) {
+func (m *Manager) gatherAddon(ctx context.Context, a *render.Addon, scopes map[schema.GroupKind]bool, rel *helmrelease.Release, o gatherOptions) (*AddonState, error) {
 	r := &addonRun{addon: a, crdScopes: scopes}
 	if err := m.prepare(ctx, r); err != nil {
+		return nil, err
+	}
+	adoption, err := planAdoption(a, rel, r.objects, o.pruneHelmLeftovers)
+	if err != nil {
 		return nil, err
 	}
 	inv, err := m.readParent(ctx, r.set)
 	if err != nil {
 		return nil, err
 	}
-	st := &AddonState{Addon: a, Inventory: inv, Record: inv.Record, Objects: make([]ObjectState, len(r.objects))}
+	st := &AddonState{Addon: a, Inventory: inv, Record: inv.Record, Objects: make([]ObjectState, len(r.objects)), Helm: adoption}
 	members, err := m.listAddon(ctx, r.set.id, r.objects, inv)
 	if err != nil {
 		return nil, err
@@ -352,6 +363,9 @@ func (m *Manager) wantsDryRun(st *AddonState, os *ObjectState, policy dryRunPoli
 		verb, _ := objectVerdict(os, m.opts.FieldManager)
 		return verb != VerbUnchanged
 	case dryRunUndecided:
+		if st.Helm != nil && !os.Member && os.Live != nil {
+			return true // an adoption refuses immutable changes before anything is written
+		}
 	}
 	return needsDryRun(os, m.opts.FieldManager)
 }
