@@ -5,11 +5,13 @@
 #   2. starts a local real kube-apiserver + etcd (hack/start-kube-testenv.sh) and runs
 #      validate, render, diff and sync on examples/quickstart, an offline config repo whose
 #      charts live in the repo, then edits a temporary copy of it: a changed value, a removed
-#      add-on (prune), the ApplySet inventory as kubectl sees it.
+#      add-on (prune), the ApplySet inventory as kubectl sees it. Before the first sync, the
+#      add-on dns is installed with `helm install`, and addonsync takes that release over.
 # The API server is stopped and every temporary file removed on exit. See docs/demo.md.
 #
 # Env: ADDONSYNC_TESTENV_BIN  directory of kube-apiserver, etcd and kubectl
 #                             (default ~/.cache/kube-testenv/v1.35.4, as in the Makefile)
+#      HELM_BIN               the helm CLI (default: hack/build-helm.sh builds it once, cached)
 #      NO_COLOR               set to print no colour
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,8 +24,12 @@ if [[ ! -x "$KUBE_BIN/kube-apiserver" || ! -x "$KUBE_BIN/kubectl" ]]; then
   echo "demo: building kube-apiserver, etcd and kubectl into $KUBE_BIN (first run only, a few minutes)" >&2
   bash hack/build-kube-testenv.sh "$KUBE_BIN" >/dev/null
 fi
-# Commands are shown as a user types them: addonsync and kubectl from PATH.
-export PATH="$ROOT/bin:$KUBE_BIN:$PATH"
+if [[ -z "${HELM_BIN:-}" ]]; then
+  echo "demo: building the helm CLI if it is not cached yet (first run only, a few minutes)" >&2
+  HELM_BIN=$(bash hack/build-helm.sh)
+fi
+# Commands are shown as a user types them: addonsync, kubectl and helm from PATH.
+export PATH="$ROOT/bin:$KUBE_BIN:$(dirname "$HELM_BIN"):$PATH"
 
 # ---- presentation ----
 if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
@@ -55,6 +61,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+# helm keeps its cache and config in the temporary directory, not in yours.
+export HELM_CACHE_HOME=$WORK/helm/cache HELM_CONFIG_HOME=$WORK/helm/config HELM_DATA_HOME=$WORK/helm/data
 
 # ======================================================================================
 heading "Part 1: the bundled example config (addons/, clusters/)"
@@ -126,10 +134,21 @@ say "dev (1.34) and prod (1.35) from the same chart: per-cluster values (replica
 say "the chart's .Capabilities.KubeVersion switch (trafficDistribution only from 1.35 on):"
 run 1 "diff <(addonsync render dev --addon dns) <(addonsync render prod --addon dns)"
 
-heading "Diff against the empty cluster: everything is created"
+heading "Today dns runs as a Helm release"
+say "Before addonsync, dns was installed by hand with helm, with dev's values:"
+run 0 "helm install dns charts/dns -n kube-system -f addons/dns/values.yaml -f clusters/dev/values/dns.yaml"
+run 0 "helm list -A"
+DNS_UID=$(kubectl get deployment -n kube-system dns -o jsonpath='{.metadata.uid}')
+
+heading "Diff: dns is adopted from its Helm release, everything else is created"
 say "A server-side dry-run apply per object; the full output has each object's YAML, shown"
 say "here without it (exit status 1: changes, like kubectl diff)."
 run 1 "addonsync diff dev | grep -v '^      '"
+say ""
+say "The adoption plan of dns in full: helm rendered the chart for the live server (1.35),"
+say "addonsync renders it for dev's Kubernetes 1.34, so the Service loses trafficDistribution;"
+say "every other object is adopted as it is. Nothing is deleted or recreated."
+run 1 "addonsync diff dev --addon dns"
 
 heading "Sync dev"
 say "Per add-on in dependsOn order: Namespace and CRDs first (waiting until Established), then"
@@ -137,6 +156,12 @@ say "RBAC, then the rest; widgets-operator's pre-install hook runs before its ob
 say "(a Widget custom resource) only after widgets-operator. Progress on stderr, summary on stdout."
 run 0 "addonsync sync dev --wait=false --timeout 2m"
 run 0 "kubectl get jobs,widgets -A"
+say ""
+say "dns was taken over in place: Helm's field ownership moved to addonsync, the Deployment"
+say "kept its UID, and once the whole cluster synced the Helm release was retired, so"
+say "helm list shows nothing and a colleague's helm upgrade finds no release to fight over."
+run 0 "helm list -A"
+run 0 "kubectl get deployment -n kube-system dns -o jsonpath='{.metadata.uid}{\"\\n\"}' | grep -x $DNS_UID"
 
 heading "Diff again: nothing to do"
 run 0 "addonsync diff dev"

@@ -33,6 +33,8 @@ type diffOptions struct {
 	MaxPrune int
 	// Prune includes prunes, as sync --prune does.
 	Prune bool
+	// PruneHelmLeftovers is sync's --prune-helm-leftovers.
+	PruneHelmLeftovers bool
 }
 
 func newDiffCmd(g *GlobalOptions) *cobra.Command {
@@ -71,6 +73,7 @@ exist).`,
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "dry-run requests in flight")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "as for sync: allow up to N deletions per add-on (-1: any)")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "as for sync: include prunes")
+	f.BoolVar(&o.PruneHelmLeftovers, "prune-helm-leftovers", false, "as for sync: show the objects of an adopted Helm release the render lacks as pruned")
 	return cmd
 }
 
@@ -107,6 +110,7 @@ func (o *diffOptions) Run(ctx context.Context) error {
 	do.Concurrency = o.Concurrency
 	do.MaxPrune = o.MaxPrune
 	do.NoPrune = !o.Prune
+	do.PruneHelmLeftovers = o.PruneHelmLeftovers
 	do.PruneLimits = cfg.Repository.Spec.Prune
 	res, diffErr := m.Diff(ctx, c, do)
 	if res != nil {

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/lease"
 	"github.com/addonsync/addonsync/pkg/reconcile"
@@ -43,8 +43,8 @@ type reconcileOptions struct {
 	ClusterTimeout time.Duration
 	// LeaseDuration is how long a cluster's sync lease lasts without renewal.
 	LeaseDuration time.Duration
-	// Output is table or json.
-	Output string
+	// Output is table, json or yaml.
+	Output output.Format
 	// CacheDir overrides the chart cache directory.
 	CacheDir string
 	// RequireLocked refuses charts addonsync.lock does not pin (default true).
@@ -60,7 +60,7 @@ type reconcileOptions struct {
 func newReconcileOptions(g *GlobalOptions) *reconcileOptions {
 	return &reconcileOptions{
 		g: g, ShardCount: 1, Prune: true, Wait: true, ClusterTimeout: 30 * time.Minute,
-		LeaseDuration: lease.DefaultOptions().Duration, Output: "table",
+		LeaseDuration: lease.DefaultOptions().Duration,
 	}
 }
 
@@ -99,11 +99,12 @@ upgrade step failed.`,
 			return o.Run(cmd.Context())
 		},
 	}
-	o.addFlags(cmd.Flags())
+	o.addFlags(cmd)
 	return cmd
 }
 
-func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
+func (o *reconcileOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
 	f.StringVar(&o.RepoURL, "repo-url", "", "config repo HTTPS URL to mirror into --work-dir (default: read --repo)")
 	f.StringVar(&o.TokenFile, "github-token-file", "", "file holding the GitHub token (default: $GITHUB_TOKEN)")
 	f.StringVar(&o.WorkDir, "work-dir", "", "directory for the config repo mirror and upgrade clone (default: in the user cache)")
@@ -116,7 +117,7 @@ func (o *reconcileOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
 	f.DurationVar(&o.ClusterTimeout, "cluster-timeout", o.ClusterTimeout, "give up on a cluster after this long (0: never)")
 	f.DurationVar(&o.LeaseDuration, "lease-duration", o.LeaseDuration, "sync lease duration; renewed every third of it while a cluster syncs")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: table or json")
+	output.AddFlag(cmd, &o.Output, output.Table, output.JSON, output.YAML)
 	addCacheDirFlag(f, &o.CacheDir)
 	f.BoolVar(&o.RequireLocked, "require-locked", true, "refuse charts addonsync.lock does not pin (run addonsync lock and commit the lock)")
 }
@@ -144,9 +145,6 @@ func (o *reconcileOptions) Complete(cmd *cobra.Command) error {
 
 // Validate checks the flags.
 func (o *reconcileOptions) Validate() error {
-	if o.Output != "table" && o.Output != "json" {
-		return Usage(fmt.Errorf("--output %q: must be table or json", o.Output))
-	}
 	if err := reconcile.ValidateShard(o.ShardIndex, o.ShardCount); err != nil {
 		return Usage(fmt.Errorf("--shard-index/--shard-count: %w", err))
 	}

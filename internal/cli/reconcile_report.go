@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/addonsync/addonsync/internal/output"
 	"github.com/addonsync/addonsync/pkg/backport"
 	"github.com/addonsync/addonsync/pkg/git"
 	"github.com/addonsync/addonsync/pkg/reconcile"
@@ -132,13 +132,13 @@ type clusterJSON struct {
 }
 
 func (o *reconcileOptions) write(w io.Writer, rep *reconcile.Report) error {
-	if o.Output == "json" {
-		return writeReconcileJSON(w, rep)
+	if o.Output.Structured() {
+		return writeReconcileDoc(w, o.Output, rep)
 	}
 	return writeReconcileTable(w, rep)
 }
 
-func writeReconcileJSON(w io.Writer, rep *reconcile.Report) error {
+func writeReconcileDoc(w io.Writer, f output.Format, rep *reconcile.Report) error {
 	doc := reconcileJSON{Clusters: []clusterJSON{}, Upgrades: []prRow{}, Backports: backportRows(backportResults(rep)), Duration: rep.Duration.Round(time.Millisecond).String()}
 	for _, c := range rep.Clusters {
 		cj := clusterJSON{
@@ -167,9 +167,7 @@ func writeReconcileJSON(w io.Writer, rep *reconcile.Report) error {
 	if err := rep.Error(); err != nil {
 		doc.Error = err.Error()
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return output.WriteStructured(w, f, doc)
 }
 
 func writeReconcileTable(w io.Writer, rep *reconcile.Report) error {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/google/go-cmp/cmp"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,6 +153,21 @@ func TestReconcileCommand(t *testing.T) {
 			if !strings.Contains(stderr, line) {
 				t.Errorf("stderr lacks %q:\n%s", line, stderr)
 			}
+		}
+	})
+
+	t.Run("prints the same document as YAML", func(t *testing.T) {
+		stdout, stderr, code := run(t, "-o", "yaml", "--cluster", "test")
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		j, err := yaml.YAMLToJSON([]byte(stdout))
+		if err != nil {
+			t.Fatalf("-o yaml is not YAML: %v\n%s", err, stdout)
+		}
+		d := decodeReconcile(t, string(j))
+		if len(d.Clusters) != 1 || d.Clusters[0].Cluster != "test" || d.Clusters[0].Status != "synced" {
+			t.Errorf("-o yaml clusters = %+v", d.Clusters)
 		}
 	})
 
@@ -322,7 +339,7 @@ func TestReconcileFlags(t *testing.T) {
 	}{
 		{[]string{"--no-upgrade", "--shard-index", "2", "--shard-count", "2"}, "--shard-index/--shard-count: shard index 2: must be from 0 to 1 (shard count 2)"},
 		{[]string{"--no-upgrade", "--shard-count", "0"}, "shard count 0: must be at least 1"},
-		{[]string{"--no-upgrade", "-o", "yaml"}, `--output "yaml": must be table or json`},
+		{[]string{"--no-upgrade", "-o", "xml"}, `must be table, json or yaml`},
 		{[]string{"--no-upgrade", "--repo-url", "git@github.com:o/r.git"}, "is not an HTTPS URL"},
 		{[]string{"--no-upgrade", "--repo-url", "https://u:p@github.com/o/r.git"}, "the URL holds credentials"},
 		{[]string{"--repo-url", "https://github.com/o/r.git"}, "upgrade pull requests need a GitHub token"},

@@ -66,7 +66,7 @@ sync leases are released) and exits 0 once it has returned.
 			return o.Run(cmd.Context())
 		},
 	}
-	o.addFlags(cmd.Flags())
+	o.addFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.Schedule, "schedule", "", `cron schedule: five fields ("*/15 * * * *"), @hourly, or @every 15m`)
 	f.StringVar(&o.Listen, "listen", o.Listen, `address for /healthz and /metrics ("": none)`)

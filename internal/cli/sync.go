@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/addonsync/addonsync/internal/output"
+	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/reconcile"
 	"github.com/addonsync/addonsync/pkg/sync"
 )
@@ -28,6 +29,8 @@ type syncOptions struct {
 	Prune bool
 	// MaxPrune overrides the prune limits: N allows N deletions per add-on, -1 any number.
 	MaxPrune int
+	// PruneHelmLeftovers deletes objects of adopted Helm releases the render lacks.
+	PruneHelmLeftovers bool
 	// Wait waits for each add-on to be healthy before the next one.
 	Wait bool
 	// Timeout bounds the whole sync; 0 for none.
@@ -75,6 +78,7 @@ inventory namespace); while another addonsync holds it, sync fails at once (exit
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what the sync would do (the plan diff shows); write nothing")
 	f.BoolVar(&o.Prune, "prune", o.Prune, "prune objects no longer rendered")
 	f.IntVar(&o.MaxPrune, "max-prune", 0, "allow up to N deletions per add-on (-1: any), overriding the prune limits")
+	f.BoolVar(&o.PruneHelmLeftovers, "prune-helm-leftovers", false, "delete the objects of an adopted Helm release the render lacks (where the add-on's prune policy allows)")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait for each add-on to be healthy before the next")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "give up after this long (0: never)")
 	addCacheDirFlag(f, &o.CacheDir)
@@ -128,6 +132,9 @@ func (o *syncOptions) Run(ctx context.Context) error {
 		Partial:     len(o.Addons) > 0,
 		Wait:        o.Wait,
 		Progress:    progressPrinter(o.g.ErrOut, o.DryRun),
+
+		PruneHelmLeftovers: o.PruneHelmLeftovers,
+		KeepHelmReleases:   cfg.Repository.Spec.HelmReleases.Retire == config.HelmRetireKeep,
 	}
 	res, syncErr := m.Sync(ctx, c, so)
 	if res != nil {
@@ -192,8 +199,17 @@ func writeSyncTable(w io.Writer, res *sync.Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, res.ChangeSet())
-	return err
+	if _, err := fmt.Fprintln(w, res.ChangeSet()); err != nil {
+		return err
+	}
+	for _, a := range res.Addons {
+		if a.HelmRelease != "" {
+			if _, err := fmt.Fprintf(w, "%s: %s\n", a.Addon, a.HelmRelease); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func addonStatus(a sync.AddonResult) string {
@@ -222,6 +238,10 @@ type syncAddonDoc struct {
 	Duration string                `json:"duration"`
 	Summary  map[string]int        `json:"summary"`
 	Entries  []sync.ChangeSetEntry `json:"entries"`
+	// HelmRelease says what became of the add-on's adopted Helm release.
+	HelmRelease string `json:"helmRelease,omitempty"`
+	// HelmRetired is true when the sync retired it.
+	HelmRetired bool `json:"helmRetired,omitempty"`
 }
 
 func summaryDoc(cs sync.ChangeSet) map[string]int {
@@ -239,6 +259,7 @@ func newSyncDoc(res *sync.Result, dryRun bool) syncDoc {
 		aj := syncAddonDoc{
 			Addon: a.Addon, Status: addonStatus(a), Duration: a.Duration.Round(time.Millisecond).String(),
 			Summary: summaryDoc(a.ChangeSet), Entries: a.ChangeSet.Entries,
+			HelmRelease: a.HelmRelease, HelmRetired: a.HelmRetired,
 		}
 		if a.Err != nil {
 			aj.Error = a.Err.Error()

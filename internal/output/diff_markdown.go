@@ -64,6 +64,12 @@ func markdownAddon(a sync.AddonDiff) string {
 	for _, o := range a.Keep {
 		fmt.Fprintf(&list, "- keep `%s`%s\n", o.Subject, markdownNote(o.Note))
 	}
+	for _, o := range a.HelmLeftovers {
+		fmt.Fprintf(&list, "- keep `%s`%s\n", o.Subject, markdownNote(o.Note))
+	}
+	if a.HelmRelease != "" {
+		fmt.Fprintf(&list, "- %s\n", helmLine(a))
+	}
 	if a.Hooks != "" {
 		fmt.Fprintf(&list, "- %s hooks run\n", a.Hooks)
 	}

@@ -186,3 +186,35 @@ func TestWriteDiffShowsThePlan(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteDiffShowsTheHelmAdoption(t *testing.T) {
+	r := &sync.DiffResult{Cluster: "prod", Addons: []sync.AddonDiff{{
+		Name: "ingress-nginx", Namespace: "ingress-nginx",
+		HelmRelease: "Helm release ingress-nginx rev 7, chart 4.14.5: to adopt", AdoptedAsIs: 1,
+		Adopt: []sync.ObjectDiff{
+			{Subject: "ServiceAccount/ingress-nginx/ingress-nginx", Note: "adopted from Helm release ingress-nginx"},
+			{Subject: "ConfigMap/ingress-nginx/controller", Note: "adopted from Helm release ingress-nginx", Diff: "@@ -1 +1 @@\n-a: 1\n+a: 2\n"},
+		},
+		HelmLeftovers: []sync.ObjectDiff{{Subject: "ConfigMap/ingress-nginx/old", Note: "left by Helm release ingress-nginx, kept: pass --prune-helm-leftovers to delete it"}},
+		Create:        []sync.ObjectDiff{}, Change: []sync.ObjectDiff{}, Prune: []sync.ObjectDiff{},
+	}}, Summary: sync.DiffSummary{Adopt: 2}}
+	out := writeDiff(t, r, DefaultDiffOptions())
+	for _, want := range []string{
+		"  ! Helm release ingress-nginx rev 7, chart 4.14.5: to adopt (1 as they are, 1 with changes)\n",
+		"  ~ ConfigMap/ingress-nginx/controller (adopt: adopted from Helm release ingress-nginx)\n      @@ -1 +1 @@\n      -a: 1\n      +a: 2\n",
+		"  = ConfigMap/ingress-nginx/old (left by Helm release ingress-nginx, kept: pass --prune-helm-leftovers to delete it)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+	md := writeDiff(t, r, DiffOptions{Format: Markdown})
+	for _, want := range []string{
+		"- Helm release ingress-nginx rev 7, chart 4.14.5: to adopt (1 as they are, 1 with changes)\n",
+		"- keep `ConfigMap/ingress-nginx/old` (left by Helm release ingress-nginx, kept",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

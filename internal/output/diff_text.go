@@ -53,6 +53,9 @@ func textDiff(r *sync.DiffResult, colour bool) string {
 			heading += " (namespace " + a.Namespace + ")"
 		}
 		fmt.Fprintf(&sb, "%s: %s\n", p.paint(ansiBold, heading), a.Summary())
+		if a.HelmRelease != "" {
+			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiYellow, "! "+helmLine(a)))
+		}
 		if a.Hooks != "" {
 			fmt.Fprintf(&sb, "  %s\n", p.paint(ansiYellow, "! "+a.Hooks+" hooks run"))
 		}
@@ -86,12 +89,20 @@ func textDiff(r *sync.DiffResult, colour bool) string {
 		for _, o := range a.Keep {
 			fmt.Fprintf(&sb, "  %s\n", "= "+o.Subject+" (keep"+noteSuffix(o.Note)+")")
 		}
+		for _, o := range a.HelmLeftovers {
+			fmt.Fprintf(&sb, "  %s\n", "= "+o.Subject+" ("+o.Note+")")
+		}
 	}
 	if len(r.Addons) > 0 {
 		sb.WriteByte('\n')
 	}
 	fmt.Fprintf(&sb, "cluster %s: %s\n", r.Cluster, r.Summary)
 	return sb.String()
+}
+
+// helmLine is "Helm release web rev 3, chart 1.2.3: to adopt (4 as they are, 1 with changes)".
+func helmLine(a sync.AddonDiff) string {
+	return fmt.Sprintf("%s (%d as they are, %d with changes)", a.HelmRelease, a.AdoptedAsIs, len(a.Adopt)-a.AdoptedAsIs)
 }
 
 func noteSuffix(note string) string {

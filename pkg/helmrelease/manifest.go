@@ -83,6 +83,17 @@ func isNamespaced(mapper meta.RESTMapper, o *unstructured.Unstructured) (bool, e
 	return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
 }
 
+// ManifestObject returns the object id of the latest revision's manifest (namespace
+// resolved), nil when the manifest lacks it. Do not modify it.
+func (r *Release) ManifestObject(id ObjectID) *unstructured.Unstructured {
+	for _, o := range r.manifest {
+		if IDOf(o) == id {
+			return o
+		}
+	}
+	return nil
+}
+
 // RenderDiffers reports whether the rendered objects differ from the release's manifest:
 // other objects, or an object with other content. Labels in ignoreLabels (addonsync's own,
 // render.LabelManagedBy and render.LabelAddon) are left out of the comparison on both

@@ -224,6 +224,9 @@ func (r *Runner) apply(ctx context.Context, cfg *config.Config, c *render.Cluste
 	so := sync.SyncOptions{
 		Prune: r.o.Prune, PruneLimits: cfg.Repository.Spec.Prune, Wait: r.o.Wait,
 		Progress: func(e sync.Event) { r.emit(Event{Type: EventSync, Cluster: c.Name, Sync: e}) },
+		// Helm releases are taken over and retired as by addonsync sync; their leftovers
+		// are only ever pruned by an operator's sync --prune-helm-leftovers.
+		KeepHelmReleases: cfg.Repository.Spec.HelmReleases.Retire == config.HelmRetireKeep,
 	}
 	sres, err := syncer.Sync(ctx, c, so)
 	if sres != nil {

@@ -263,8 +263,10 @@ func completeHookJobs(ctx context.Context, b testing.TB, prefix string) {
 				cond := func(typ string) map[string]any {
 					return map[string]any{"type": typ, "status": "True", "reason": "CompletionsReached", "lastTransitionTime": now, "lastProbeTime": now}
 				}
-				job.Object["status"] = map[string]any{"startTime": now, "completionTime": now, "succeeded": int64(1),
-					"conditions": []any{cond("SuccessCriteriaMet"), cond("Complete")}}
+				job.Object["status"] = map[string]any{
+					"startTime": now, "completionTime": now, "succeeded": int64(1),
+					"conditions": []any{cond("SuccessCriteriaMet"), cond("Complete")},
+				}
 				if _, err := jobs.Namespace(job.GetNamespace()).UpdateStatus(ctx, job, metav1.UpdateOptions{}); err != nil &&
 					ctx.Err() == nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 					b.Logf("job controller: %s: %v", job.GetName(), err)

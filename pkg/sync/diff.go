@@ -25,6 +25,9 @@ type DiffOptions struct {
 	MaxPrune int
 	// PruneLimits are the repository's prune limits, as for a sync.
 	PruneLimits config.PruneLimits
+	// PruneHelmLeftovers shows the leftovers of adopted Helm releases as pruned, as
+	// SyncOptions.PruneHelmLeftovers does.
+	PruneHelmLeftovers bool
 }
 
 // DefaultDiffOptions returns the options `addonsync diff` uses.
@@ -68,6 +71,14 @@ type AddonDiff struct {
 	PruneRefused []ObjectDiff `json:"pruneRefused,omitempty"`
 	// Keep lists members the render lacks that the prune rules keep; a sync releases them.
 	Keep []ObjectDiff `json:"keep,omitempty"`
+	// HelmRelease is the Helm release the sync takes over, e.g. "Helm release ingress-nginx
+	// rev 7, chart 4.14.5: to adopt"; empty when the add-on has none.
+	HelmRelease string `json:"helmRelease,omitempty"`
+	// AdoptedAsIs counts the objects of Adopt the sync takes over without changing them.
+	AdoptedAsIs int `json:"adoptedAsIs,omitempty"`
+	// HelmLeftovers lists the objects of the Helm release the render lacks that the sync
+	// keeps ("left by Helm release ..."); those it deletes are in Prune.
+	HelmLeftovers []ObjectDiff `json:"helmLeftovers,omitempty"`
 	// Hooks is the Helm hook phase a sync runs ("install" or "upgrade"); empty for none.
 	Hooks string `json:"hooks,omitempty"`
 	// Error says why a sync of the add-on would fail (e.g. a refused prune).

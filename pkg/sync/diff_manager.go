@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/addonsync/addonsync/pkg/helmrelease"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -26,7 +27,7 @@ func (m *Manager) Diff(ctx context.Context, c *render.Cluster, o DiffOptions) (*
 		policy = dryRunAll
 	}
 	po := PlanOptions{Prune: !o.NoPrune, MaxPrune: o.MaxPrune, PruneLimits: o.PruneLimits, Partial: len(o.Addons) > 0, FieldManager: m.opts.FieldManager}
-	in, err := m.gather(ctx, c, addons, po, gatherOptions{dryRun: policy, removed: po.Prune && !po.Partial})
+	in, err := m.gather(ctx, c, addons, po, gatherOptions{dryRun: policy, removed: po.Prune && !po.Partial, pruneHelmLeftovers: po.Prune && o.PruneHelmLeftovers})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 			ad.Create = append(ad.Create, ObjectDiff{Subject: "Namespace/" + ap.Namespace, APIVersion: "v1", Kind: "Namespace", Name: ap.Namespace, Note: "add-on namespace"})
 		}
 		for _, s := range ap.Objects {
-			od, err := objectDiff(s, contextLines)
+			od, err := objectDiff(s, ap.Helm, contextLines)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -65,6 +66,9 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 				ad.Create = append(ad.Create, od)
 			case VerbAdopt:
 				ad.Adopt = append(ad.Adopt, od)
+				if od.Diff == "" && od.YAML == "" {
+					ad.AdoptedAsIs++
+				}
 			case VerbConfigure:
 				ad.Change = append(ad.Change, od)
 			default:
@@ -84,6 +88,7 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 				ad.Prune = append(ad.Prune, od)
 			}
 		}
+		helmDiff(ap, &ad)
 		if ap.PruneRefused != nil {
 			ad.Error = ap.PruneRefused.Error()
 		}
@@ -94,6 +99,23 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 	}
 	res.summarize()
 	return res, errors.Join(errs...)
+}
+
+// helmDiff adds the takeover of the add-on's Helm release: the release, and its leftovers
+// (pruned ones to Prune, kept ones to HelmLeftovers).
+func helmDiff(ap *AddonPlan, ad *AddonDiff) {
+	if ap.Helm == nil {
+		return
+	}
+	ad.HelmRelease = ap.Helm.Release.Summary() + ": to adopt"
+	for _, s := range ap.HelmLeftovers {
+		od := ObjectDiff{Subject: s.ID.String(), Group: s.ID.Group, Kind: s.ID.Kind, Namespace: s.ID.Namespace, Name: s.ID.Name, Note: s.Reason}
+		if s.Verb == VerbPrune && ap.PruneRefused == nil {
+			ad.Prune = append(ad.Prune, od)
+			continue
+		}
+		ad.HelmLeftovers = append(ad.HelmLeftovers, od)
+	}
 }
 
 func hasPhaseHooks(c *render.Cluster, ap *AddonPlan) bool {
@@ -108,7 +130,7 @@ func hasPhaseHooks(c *render.Cluster, ap *AddonPlan) bool {
 
 // objectDiff shows one step: a create as the rendered YAML, a change or an adoption as the
 // unified diff of the live object against the dry-run result.
-func objectDiff(s ObjectStep, contextLines int) (ObjectDiff, error) {
+func objectDiff(s ObjectStep, helm *helmrelease.Adoption, contextLines int) (ObjectDiff, error) {
 	if s.Verb == VerbCreate || s.Verb == VerbUnchanged || s.Live == nil {
 		od, _, err := compareObject(s.Desired, nil, nil, contextLines)
 		if s.Verb == VerbCreate && s.Reason != reasonNew {
@@ -121,7 +143,11 @@ func objectDiff(s ObjectStep, contextLines int) (ObjectDiff, error) {
 		od.YAML, od.Note = "", s.Reason
 		return od, err
 	}
-	od, _, err := compareObject(s.Desired, s.Live, s.Merged, contextLines)
+	merged := s.Merged
+	if s.Verb == VerbAdopt && strings.HasPrefix(s.Reason, reasonHelmAdopt) {
+		merged = withoutPartOf(withoutHelmOnlyFields(merged, s.Desired, helm)) // the ApplySet label aside
+	}
+	od, _, err := compareObject(s.Desired, s.Live, merged, contextLines)
 	switch {
 	case s.Verb == VerbAdopt:
 		od.Note = s.Reason

@@ -18,6 +18,7 @@
 //	widenInventory   record old ∪ new group-kinds and namespaces before touching anything
 //	ensureNamespace  create the add-on namespace when the plan says it is missing
 //	preHooks         pre-install or pre-upgrade hooks, as the plan's phase says (hooks.go)
+//	transferHelm     move Helm's field ownership to addonsync (an adopted Helm release only)
 //	applyStages      CRDs and Namespaces, wait Established; cluster RBAC; the rest; webhooks
 //	postHooks        post-install or post-upgrade hooks
 //	wait             health of the applied objects (wait.go)
@@ -71,6 +72,24 @@
 // and add-on prune limits; SyncOptions.MaxPrune) is refused and deletes nothing. An add-on
 // removed from the cluster config loses all its members and its parent; only the count
 // limit applies there, since removing an add-on removes all of it by intent.
+//
+// # Taking over Helm releases
+//
+// gather lists the cluster's Helm releases once (pkg/helmrelease, one LIST per storage
+// driver) and plans each add-on's release (spec.releaseName or the add-on name, in the
+// add-on namespace) with helmrelease.PlanAdoption; a failed, pending or other-chart release
+// is an *helmrelease.AdoptionError that stops the sync before anything is written (CLI exit
+// 3). Decide adopts the release's objects the render has (VerbAdopt, reason "adopted from
+// Helm release <name>"), lists those it lacks as AddonPlan.HelmLeftovers (pruned only with
+// SyncOptions.PruneHelmLeftovers and the add-on's prune policy, else kept), and treats an
+// add-on addonsync has not installed yet as installed when its release is: no install
+// hooks, upgrade hooks only when the render differs from the release's manifest. The
+// executor moves Helm's managedFields ownership to addonsync in place before the apply (no
+// object deleted or recreated), prunes the leftovers to prune with the add-on's prune, and
+// after the whole cluster synced and pruned cleanly retires every adopted release that is
+// Retirable (AddonResult.HelmRelease says what became of it). A dry run and a sync of some
+// add-ons only (SyncOptions.Partial) retire nothing: the next full sync does
+// (helm.go, docs/moving-from-helm.md).
 //
 // # Inventory
 //

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/addonsync/addonsync/pkg/helmrelease"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -21,6 +22,8 @@ type gatherOptions struct {
 	dryRun dryRunPolicy
 	// removed gathers the add-ons the cluster no longer renders.
 	removed bool
+	// pruneHelmLeftovers is SyncOptions.PruneHelmLeftovers (false when not pruning).
+	pruneHelmLeftovers bool
 }
 
 // dryRunPolicy says which objects the gather step dry-runs.
@@ -50,6 +53,10 @@ func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*rende
 		for gk, ns := range renderedCRDScopes(a.Objects) {
 			scopes[gk] = ns
 		}
+	}
+	releases, err := m.listHelmReleases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
 	}
 	runs, invs, removed, err := m.gatherParents(ctx, c, addons, scopes, o)
 	if err != nil {
@@ -83,7 +90,7 @@ func (m *Manager) gather(ctx context.Context, c *render.Cluster, addons []*rende
 	g.SetLimit(4)
 	for i, r := range runs {
 		g.Go(func() error {
-			st, err := m.gatherAddon(gctx, r, invs[i], members[i], nss, o)
+			st, err := m.gatherAddon(gctx, r, invs[i], members[i], releases.Find(releaseNameOf(r.addon), addonNamespace(r.addon)), nss, o)
 			if err != nil {
 				return fmt.Errorf("add-on %q: %w", r.addon.Name, err)
 			}
@@ -133,9 +140,13 @@ func (m *Manager) gatherParents(ctx context.Context, c *render.Cluster, addons [
 }
 
 // gatherAddon reads one add-on's live state from its parent and members.
-func (m *Manager) gatherAddon(ctx context.Context, r *addonRun, inv *Inventory, members []*unstructured.Unstructured, nss *namespaceSnapshot, o gatherOptions) (*AddonState, error) {
+func (m *Manager) gatherAddon(ctx context.Context, r *addonRun, inv *Inventory, members []*unstructured.Unstructured, rel *helmrelease.Release, nss *namespaceSnapshot, o gatherOptions) (*AddonState, error) {
 	a := r.addon
-	st := &AddonState{Addon: a, Inventory: inv, Record: inv.Record, Objects: make([]ObjectState, len(r.objects))}
+	adoption, err := planAdoption(a, rel, r.objects, o.pruneHelmLeftovers)
+	if err != nil {
+		return nil, err
+	}
+	st := &AddonState{Addon: a, Inventory: inv, Record: inv.Record, Objects: make([]ObjectState, len(r.objects)), Helm: adoption}
 	inv.Members = membersOf(members)
 	byID := make(map[ObjectID]*unstructured.Unstructured, len(members))
 	for _, u := range members {
@@ -151,7 +162,6 @@ func (m *Manager) gatherAddon(ctx context.Context, r *addonRun, inv *Inventory, 
 	if err := m.readNonMembers(ctx, st.Objects); err != nil {
 		return nil, err
 	}
-	var err error
 	if st.Namespaces, err = m.readNamespaces(ctx, a, st.Objects, nss); err != nil {
 		return nil, err
 	}
@@ -326,6 +336,9 @@ func (m *Manager) wantsDryRun(st *AddonState, os *ObjectState, policy dryRunPoli
 		verb, _ := objectVerdict(os, m.opts.FieldManager)
 		return verb != VerbUnchanged
 	case dryRunUndecided:
+		if st.Helm != nil && !os.Member && os.Live != nil {
+			return true // an adoption refuses immutable changes before anything is written
+		}
 	}
 	return needsDryRun(os, m.opts.FieldManager)
 }

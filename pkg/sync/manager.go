@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
@@ -87,9 +88,11 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 // Manager applies rendered add-ons to one cluster and prunes what they no longer render.
 type Manager struct {
 	dynamic dynamic.Interface
-	mapper  meta.ResettableRESTMapper
-	log     *slog.Logger
-	opts    ManagerOptions
+	// kube reads and retires Helm release records.
+	kube   kubernetes.Interface
+	mapper meta.ResettableRESTMapper
+	log    *slog.Logger
+	opts   ManagerOptions
 }
 
 // NewManager returns a Manager for the cluster cfg reaches. A cfg without QPS gets 500 QPS and
@@ -108,9 +111,14 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
 	o = o.withDefaults()
 	return &Manager{
 		dynamic: dyn,
+		kube:    kube,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
 		log:     o.Logger,
 		opts:    o,
@@ -133,6 +141,12 @@ type SyncOptions struct {
 	Partial bool
 	// Wait waits for each add-on's objects to be healthy before the next add-on.
 	Wait bool
+	// PruneHelmLeftovers deletes the objects of an adopted Helm release the render lacks
+	// (--prune-helm-leftovers), where the add-on's prune policy allows; else they are kept.
+	PruneHelmLeftovers bool
+	// KeepHelmReleases keeps the records of a retired Helm release, relabelled, instead of
+	// deleting them (the repo's spec.helmReleases.retire: keep).
+	KeepHelmReleases bool
 	// Progress, when set, receives events as the sync runs (called from one goroutine at a time).
 	Progress func(Event)
 }
@@ -181,6 +195,11 @@ type AddonResult struct {
 	Err error `json:"-"`
 	// Removed is true for an add-on no longer in the cluster config, pruned with its inventory.
 	Removed bool `json:"removed,omitempty"`
+	// HelmRelease says what became of the Helm release the add-on adopted: "Helm release
+	// web rev 3, chart 1.2.3 retired: 3 record(s)", or why it was not retired.
+	HelmRelease string `json:"helmRelease,omitempty"`
+	// HelmRetired is true when the sync retired the add-on's Helm release.
+	HelmRetired bool `json:"helmRetired,omitempty"`
 }
 
 // Result is the outcome of a Sync.
@@ -238,6 +257,7 @@ func (m *Manager) addonPipeline() []step {
 		{"widenInventory", m.widenInventory},
 		{"ensureNamespace", m.ensureNamespace},
 		{"preHooks", m.preHooks},
+		{"transferHelm", m.transferHelm},
 		{"applyStages", m.applyStages},
 		{"postHooks", m.postHooks},
 		{"wait", m.wait},
@@ -261,7 +281,8 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 	for i := range c.Addons {
 		addons[i] = &c.Addons[i]
 	}
-	in, err := m.gather(ctx, c, addons, o.planOptions(m.opts.FieldManager), gatherOptions{removed: o.Prune && !o.Partial})
+	in, err := m.gather(ctx, c, addons, o.planOptions(m.opts.FieldManager),
+		gatherOptions{removed: o.Prune && !o.Partial, pruneHelmLeftovers: o.Prune && o.PruneHelmLeftovers})
 	if err != nil {
 		return res, err
 	}
@@ -297,7 +318,16 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 		errs = append(errs, ctx.Err())
 		return res, fmt.Errorf("cluster %q: nothing pruned because the apply did not complete: %w", c.Name, errors.Join(errs...))
 	}
-	return res, m.pruneAll(ctx, c, runs, plan.Addons[len(c.Addons):], res, o)
+	if err := m.pruneAll(ctx, c, runs, plan.Addons[len(c.Addons):], res, o); err != nil {
+		return res, err
+	}
+	if o.Partial {
+		return res, nil // a sync of some add-ons retires no Helm release: the next full sync does
+	}
+	if err := m.retireHelm(ctx, runs, res, o); err != nil {
+		return res, fmt.Errorf("cluster %q: retire Helm releases: %w", c.Name, err)
+	}
+	return res, nil
 }
 
 // newRun sets up the execution of one add-on's plan.

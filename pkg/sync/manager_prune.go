@@ -54,7 +54,8 @@ func (m *Manager) pruneAddon(ctx context.Context, r *addonRun, o SyncOptions) er
 	if r.plan.PruneRefused != nil {
 		return r.plan.PruneRefused
 	}
-	entries, err := m.executePrune(ctx, r.addon.Name, r.plan.Prune, o)
+	steps := append(append([]ObjectStep(nil), r.plan.Prune...), helmLeftoverPrunes(r.plan)...)
+	entries, err := m.executePrune(ctx, r.addon.Name, steps, o)
 	r.changes.Add(entries...)
 	if err != nil {
 		return fmt.Errorf("add-on %q: %w", r.addon.Name, err)

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/helmrelease"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -144,6 +145,8 @@ type AddonState struct {
 	Digest string
 	// Namespaces maps each namespace the objects or the add-on use to its state.
 	Namespaces map[string]NamespaceState
+	// Helm is the takeover of the add-on's Helm release; nil when it has none.
+	Helm *helmrelease.Adoption
 }
 
 // RemovedState is an add-on whose parent exists but which the cluster no longer renders.
@@ -225,6 +228,11 @@ type AddonPlan struct {
 	DeleteNamespace string
 	// Err is why the add-on cannot be synced as rendered; nothing of it is applied then.
 	Err error
+	// Helm is the takeover of the add-on's Helm release; nil when it has none.
+	Helm *helmrelease.Adoption
+	// HelmLeftovers are the objects of the Helm release the render lacks: VerbPrune when
+	// the sync deletes them (with the add-on's prune), VerbKeep when it leaves them.
+	HelmLeftovers []ObjectStep
 }
 
 // Changes reports whether the add-on's sync writes anything.
@@ -237,7 +245,7 @@ func (p *AddonPlan) Changes() bool {
 			return true
 		}
 	}
-	return p.PruneRefused == nil && len(p.Prune) > 0
+	return p.PruneRefused == nil && (len(p.Prune) > 0 || len(helmLeftoverPrunes(p)) > 0)
 }
 
 // Plan is what a sync does to a cluster.
@@ -352,6 +360,7 @@ func decideAddon(a *AddonState, renderedBy map[ObjectID]string, crdKinds map[sch
 	}
 	ap.Hooks = decideHooks(a.Record, a.Digest)
 	ap.Record = nextRecord(a, ap.Hooks)
+	decideHelm(a, &ap, renderedBy)
 	if o.Prune && !a.Addon.Spec.Prune.Disabled {
 		ap.Prune, ap.PruneRefused = decidePrune(a.Addon.Name, a.Inventory, renderedBy,
 			a.Addon.Spec.Prune, effectiveLimit(o.PruneLimits, a.Addon.Spec.Prune.Limits, o.MaxPrune))

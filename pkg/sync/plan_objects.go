@@ -38,6 +38,9 @@ func decideObject(a *AddonState, os ObjectState, renderedBy map[ObjectID]string,
 		return step, fmt.Errorf("%s: the cluster does not serve kind %s; install its CRD first (in this add-on or one it dependsOn)", id, id.GroupKind())
 	case os.DryRunErr != nil:
 		var imm *ImmutableFieldError
+		if errors.As(os.DryRunErr, &imm) && a.Helm != nil && !os.Member {
+			return step, fmt.Errorf("%s: cannot adopt from %s in place: %w; nothing was written: make the render match the live object, or delete the object and sync again", id, a.Helm.Release.Summary(), os.DryRunErr)
+		}
 		if errors.As(os.DryRunErr, &imm) && a.Addon.Spec.Sync.Recreate {
 			step.Verb, step.Reason = VerbConfigure, fmt.Sprintf(reasonRecreate, imm.fieldList())
 			return step, nil
@@ -51,7 +54,9 @@ func decideObject(a *AddonState, os ObjectState, renderedBy map[ObjectID]string,
 		return step, nil
 	case !os.Member:
 		step.Verb, step.Reason = VerbAdopt, reasonAdopt
-		if os.Owner != "" {
+		if why, ok := helmAdoptReason(a.Helm, id); ok {
+			step.Reason = why
+		} else if os.Owner != "" {
 			step.Reason += " (held by " + os.Owner + ")"
 		}
 		return step, nil

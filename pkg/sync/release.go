@@ -82,6 +82,14 @@ func planResult(p *Plan, c *render.Cluster, o SyncOptions) *Result {
 				}
 			}
 		}
+		for _, s := range ap.HelmLeftovers {
+			if s.Verb == VerbKeep || o.Prune {
+				ar.ChangeSet.Add(newEntry(ap.Addon, s.ID, s.Verb.action(), s.Reason))
+			}
+		}
+		if ap.Helm != nil {
+			ar.HelmRelease = ap.Helm.Release.Summary() + ": to adopt"
+		}
 		if ap.PruneRefused != nil {
 			ar.Err = ap.PruneRefused
 		}

@@ -123,8 +123,10 @@ func (w *Workload) certManager() (chartrepo.Chart, Addon) {
 	}
 	t.service("cert-manager", "release", 9402)
 	t.service("cert-manager-webhook", "release", 443)
-	for i, r := range []string{"cainjector", "issuers", "clusterissuers", "certificates", "orders", "challenges", "ingress-shim",
-		"cluster-view", "view", "edit", "approve", "certificatesigningrequests", "webhook:subjectaccessreviews", "controller-leader"} {
+	for i, r := range []string{
+		"cainjector", "issuers", "clusterissuers", "certificates", "orders", "challenges", "ingress-shim",
+		"cluster-view", "view", "edit", "approve", "certificatesigningrequests", "webhook:subjectaccessreviews", "controller-leader",
+	} {
 		t.clusterRole(w.name("cert-manager-"+r), 2+i%5)
 		if i < 11 {
 			t.clusterRoleBinding(w.name("cert-manager-"+r), w.name("cert-manager-"+r), "cert-manager")
@@ -136,9 +138,12 @@ func (w *Workload) certManager() (chartrepo.Chart, Addon) {
 	t.webhook("MutatingWebhookConfiguration", w.name("cert-manager-webhook"), "cert-manager-webhook", w.group("cert-manager.io"), "certificates")
 	t.webhook("ValidatingWebhookConfiguration", w.name("cert-manager-webhook"), "cert-manager-webhook", w.group("cert-manager.io"), "certificates")
 	for _, c := range []crdDef{
-		{kind: "Challenge", group: "acme.cert-manager.io", size: 380 << 10}, {kind: "Order", group: "acme.cert-manager.io", size: 30 << 10},
-		{kind: "CertificateRequest", size: 30 << 10}, {kind: "Certificate", size: 60 << 10},
-		{kind: "ClusterIssuer", size: 330 << 10, cluster: true}, {kind: "Issuer", size: 330 << 10},
+		{kind: "Challenge", group: "acme.cert-manager.io", size: 380 << 10},
+		{kind: "Order", group: "acme.cert-manager.io", size: 30 << 10},
+		{kind: "CertificateRequest", size: 30 << 10},
+		{kind: "Certificate", size: 60 << 10},
+		{kind: "ClusterIssuer", size: 330 << 10, cluster: true},
+		{kind: "Issuer", size: 330 << 10},
 	} {
 		g := c.group
 		if g == "" {
@@ -159,8 +164,10 @@ func (w *Workload) certManager() (chartrepo.Chart, Addon) {
 
 func (w *Workload) rookCeph() (chartrepo.Chart, Addon) {
 	t := newTpl("rook-ceph")
-	sas := []string{"rook-ceph-system", "rook-ceph-osd", "rook-ceph-mgr", "rook-ceph-cmd-reporter", "rook-ceph-purge-osd",
-		"rook-ceph-rgw", "rook-csi-rbd-plugin-sa", "rook-csi-rbd-provisioner-sa", "rook-csi-cephfs-plugin-sa", "rook-csi-cephfs-provisioner-sa"}
+	sas := []string{
+		"rook-ceph-system", "rook-ceph-osd", "rook-ceph-mgr", "rook-ceph-cmd-reporter", "rook-ceph-purge-osd",
+		"rook-ceph-rgw", "rook-csi-rbd-plugin-sa", "rook-csi-rbd-provisioner-sa", "rook-csi-cephfs-plugin-sa", "rook-csi-cephfs-provisioner-sa",
+	}
 	for _, sa := range sas {
 		t.serviceAccount(sa, "release")
 	}
@@ -186,11 +193,13 @@ func (w *Workload) rookCeph() (chartrepo.Chart, Addon) {
 	t.add("storageclass", "apiVersion: storage.k8s.io/v1\nkind: StorageClass\n"+t.meta(w.name("ceph-block"), "")+
 		"provisioner: rook-ceph.rbd.csi.ceph.com\nreclaimPolicy: Delete\nallowVolumeExpansion: true\nparameters:\n  pool: replicapool\n")
 	big := map[string]int{"CephCluster": 480 << 10, "CephObjectStore": 180 << 10, "CephFilesystem": 260 << 10, "CephNFS": 300 << 10, "CephBlockPool": 120 << 10}
-	for _, k := range []string{"CephBlockPool", "CephBlockPoolRadosNamespace", "CephBucketNotification", "CephBucketTopic", "CephClient",
+	for _, k := range []string{
+		"CephBlockPool", "CephBlockPoolRadosNamespace", "CephBucketNotification", "CephBucketTopic", "CephClient",
 		"CephCluster", "CephCOSIDriver", "CephFilesystemMirror", "CephFilesystem", "CephFilesystemSubVolumeGroup", "CephNFS",
 		"CephObjectRealm", "CephObjectStore", "CephObjectStoreUser", "CephObjectZoneGroup", "CephObjectZone", "CephRBDMirror",
 		"CephBlockPoolMirror", "CephClusterNetwork", "CephObjectStoreBucket", "CephObjectUserKey", "CephFilesystemSnapshot",
-		"CephNVMeOFGateway", "CephConnection", "CephMonitor", "CephManager", "CephOSDGroup"} {
+		"CephNVMeOFGateway", "CephConnection", "CephMonitor", "CephManager", "CephOSDGroup",
+	} {
 		size := big[k]
 		if size == 0 {
 			size = 42 << 10

@@ -49,9 +49,15 @@ func (w *Workload) kubePrometheusStack() (chartrepo.Chart, Addon) {
 	t.hookJob("kube-prometheus-stack-admission-create", "kube-prometheus-stack-admission", "pre-install,pre-upgrade", "-5")
 	t.hookJob("kube-prometheus-stack-admission-patch", "kube-prometheus-stack-admission", "post-install,post-upgrade", "5")
 	for _, c := range []crdDef{
-		{kind: "Prometheus", size: 820 << 10}, {kind: "Alertmanager", size: 560 << 10}, {kind: "PrometheusAgent", size: 700 << 10},
-		{kind: "ThanosRuler", size: 520 << 10}, {kind: "ScrapeConfig", size: 420 << 10}, {kind: "AlertmanagerConfig", size: 300 << 10},
-		{kind: "PodMonitor", size: 60 << 10}, {kind: "ServiceMonitor", size: 60 << 10}, {kind: "Probe", size: 50 << 10},
+		{kind: "Prometheus", size: 820 << 10},
+		{kind: "Alertmanager", size: 560 << 10},
+		{kind: "PrometheusAgent", size: 700 << 10},
+		{kind: "ThanosRuler", size: 520 << 10},
+		{kind: "ScrapeConfig", size: 420 << 10},
+		{kind: "AlertmanagerConfig", size: 300 << 10},
+		{kind: "PodMonitor", size: 60 << 10},
+		{kind: "ServiceMonitor", size: 60 << 10},
+		{kind: "Probe", size: 50 << 10},
 		{kind: "PrometheusRule", size: 20 << 10},
 	} {
 		t.files["crds/"+c.plural()+".yaml"] = crdYAML(c, w.group("monitoring.coreos.com"), "")
