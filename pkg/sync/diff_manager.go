@@ -56,6 +56,10 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 			ad.Create = append(ad.Create, ObjectDiff{Subject: "Namespace/" + ap.Namespace, APIVersion: "v1", Kind: "Namespace", Name: ap.Namespace, Note: "add-on namespace"})
 		}
 		for _, s := range ap.Objects {
+			if s.Verb != VerbCreate && s.Verb != VerbAdopt && s.Verb != VerbConfigure {
+				ad.Unchanged++ // shown by count only: no YAML of it (a CRD's is megabytes)
+				continue
+			}
 			od, err := objectDiff(s, ap.Helm, contextLines)
 			if err != nil {
 				errs = append(errs, err)
@@ -69,10 +73,8 @@ func diffResult(p *Plan, c *render.Cluster, contextLines int) (*DiffResult, erro
 				if od.Diff == "" && od.YAML == "" {
 					ad.AdoptedAsIs++
 				}
-			case VerbConfigure:
-				ad.Change = append(ad.Change, od)
 			default:
-				ad.Unchanged++
+				ad.Change = append(ad.Change, od)
 			}
 		}
 		for _, s := range ap.Prune {
