@@ -16,6 +16,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/addonsync/addonsync/internal/fsdir"
 )
 
 // maxSymlinks bounds how many symlinks one lookup follows.
@@ -173,7 +175,7 @@ func (f *treeFS) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
-		return &dirFile{info: fi, entries: entries}, nil
+		return &dirFile{info: fi, Entries: fsdir.NewEntries(entries)}, nil
 	}
 	data, err := f.blob(n.entry.Hash)
 	if err != nil {
@@ -280,27 +282,12 @@ func (f *file) Close() error               { return nil }
 
 // dirFile is an open directory.
 type dirFile struct {
-	info    fileInfo
-	entries []fs.DirEntry
-	offset  int
+	info fileInfo
+	fsdir.Entries
 }
 
 func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
 func (d *dirFile) Close() error               { return nil }
 func (d *dirFile) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: errors.New("is a directory")}
-}
-
-func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.entries[d.offset:]
-	if n <= 0 {
-		d.offset = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(rest))
-	d.offset += n
-	return rest[:n], nil
 }
