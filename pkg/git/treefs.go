@@ -159,16 +159,26 @@ func (f *treeFS) info(n node) (fileInfo, error) {
 	return fi, nil
 }
 
-func (f *treeFS) Open(name string) (fs.File, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, err := f.resolve("open", name, true)
+// stat resolves name (following symlinks) and describes it; errors are *fs.PathError
+// with op. The caller holds f.mu.
+func (f *treeFS) stat(op, name string) (node, fileInfo, error) {
+	n, err := f.resolve(op, name, true)
 	if err != nil {
-		return nil, err
+		return node{}, fileInfo{}, err
 	}
 	fi, err := f.info(n)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return node{}, fileInfo{}, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return n, fi, nil
+}
+
+func (f *treeFS) Open(name string) (fs.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, fi, err := f.stat("open", name)
+	if err != nil {
+		return nil, err
 	}
 	if n.isDir() {
 		entries, err := f.readDir(n)
@@ -221,13 +231,9 @@ func (f *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 func (f *treeFS) Stat(name string) (fs.FileInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n, err := f.resolve("stat", name, true)
+	_, fi, err := f.stat("stat", name)
 	if err != nil {
 		return nil, err
-	}
-	fi, err := f.info(n)
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	return fi, nil
 }
