@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/addonsync/addonsync/internal/testenv"
 	"github.com/addonsync/addonsync/internal/testutil/helmcli"
 	"github.com/addonsync/addonsync/pkg/config"
 	"github.com/addonsync/addonsync/pkg/render"
@@ -86,6 +87,7 @@ func addonResult(r *Result, name string) AddonResult {
 // DELETE or POST of an existing object) and retires the releases, the leftover is kept
 // unless PruneHelmLeftovers is set, and a second sync writes nothing.
 func TestSyncTakesOverHelmReleases(t *testing.T) {
+	testenv.Require(t, env)
 	ctx := context.Background()
 	ns := env.Namespace(t)
 	h := helmcli.New(t, env.Kubeconfig)
@@ -287,6 +289,7 @@ func TestSyncTakesOverHelmReleases(t *testing.T) {
 // selector than the render's cannot be adopted in place; diff and sync say so before
 // anything of the add-on is written (a takeover never recreates, sync.recreate or not).
 func TestSyncRefusesImmutableChangeOfHelmRelease(t *testing.T) {
+	testenv.Require(t, env)
 	ctx := context.Background()
 	ns := env.Namespace(t)
 	h := helmcli.New(t, env.Kubeconfig)
