@@ -64,17 +64,8 @@ func (e *Executor) upsert(ctx context.Context, want upgrade.PullRequest) (upgrad
 			outcome = OutcomeUpdated
 		}
 	}
-	var missing []string
-	for _, l := range e.spec.GitHub.Labels {
-		if !slices.Contains(pr.Labels, l) {
-			missing = append(missing, l)
-		}
-	}
-	if len(missing) > 0 {
-		if err := gh.AddLabels(ctx, pr.Number, missing); err != nil {
-			return pr, OutcomeFailed, err
-		}
-		pr.Labels = append(pr.Labels, missing...)
+	if _, err := upgrade.AddMissingLabels(ctx, gh, &pr, e.spec.GitHub.Labels); err != nil {
+		return pr, OutcomeFailed, err
 	}
 	return pr, outcome, nil
 }

@@ -184,7 +184,7 @@ func (l *loader) walkChecked(fsys fs.FS, root string, maxFile int64) ([]string, 
 		}
 		if fi.Size() > maxFile {
 			l.errs.fileError(p, fmt.Sprintf("shrink it, or raise spec.limits.maxFileSize in %s", RepositoryFile),
-				"file is %s, over the limit of %s per file", formatBytes(fi.Size()), formatBytes(maxFile))
+				"file is %s, over the limit of %s per file", FormatBytes(fi.Size()), FormatBytes(maxFile))
 			return nil
 		}
 		switch path.Base(p) {
@@ -250,8 +250,9 @@ func escapes(p string) bool {
 	return path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../")
 }
 
-// formatBytes prints a size in KiB or MiB.
-func formatBytes(n int64) string {
+// FormatBytes prints a size in KiB or MiB (or bytes under 1 KiB), as the size limits
+// of config trees and charts are reported.
+func FormatBytes(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))

@@ -143,15 +143,24 @@ func (g *Repository) Log(head, base Hash, limit int) ([]Commit, error) {
 
 // FS serves the tree of commit as a read-only file system (see the package doc).
 func (g *Repository) FS(commit Hash) (fs.FS, error) {
+	c, tree, err := g.commitTree(commit)
+	if err != nil {
+		return nil, err
+	}
+	return NewTreeFS(g.r.Storer, tree, c.Committer.When), nil
+}
+
+// commitTree reads commit and its tree.
+func (g *Repository) commitTree(commit Hash) (*object.Commit, *object.Tree, error) {
 	c, err := g.r.CommitObject(commit.plumbing())
 	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", commit, err)
+		return nil, nil, fmt.Errorf("commit %s: %w", commit, err)
 	}
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("tree of commit %s: %w", commit, err)
+		return nil, nil, fmt.Errorf("tree of commit %s: %w", commit, err)
 	}
-	return NewTreeFS(g.r.Storer, tree, c.Committer.When), nil
+	return c, tree, nil
 }
 
 // ParentFS serves the tree of commit's first parent; a root commit's parent tree is empty.
@@ -170,13 +179,9 @@ func (g *Repository) ParentFS(commit Hash) (fs.FS, error) {
 // a root commit): path → new content, nil for a deleted file. A symlink's content is its
 // target; submodules are left out.
 func (g *Repository) ChangedFiles(commit Hash) (map[string][]byte, error) {
-	c, err := g.r.CommitObject(commit.plumbing())
+	c, tree, err := g.commitTree(commit)
 	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", commit, err)
-	}
-	tree, err := c.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("tree of commit %s: %w", commit, err)
+		return nil, err
 	}
 	parent := &object.Tree{}
 	if c.NumParents() > 0 {

@@ -16,6 +16,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/addonsync/addonsync/internal/fsdir"
 )
 
 // maxSymlinks bounds how many symlinks one lookup follows.
@@ -157,23 +159,33 @@ func (f *treeFS) info(n node) (fileInfo, error) {
 	return fi, nil
 }
 
-func (f *treeFS) Open(name string) (fs.File, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, err := f.resolve("open", name, true)
+// stat resolves name (following symlinks) and describes it; errors are *fs.PathError
+// with op. The caller holds f.mu.
+func (f *treeFS) stat(op, name string) (node, fileInfo, error) {
+	n, err := f.resolve(op, name, true)
 	if err != nil {
-		return nil, err
+		return node{}, fileInfo{}, err
 	}
 	fi, err := f.info(n)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return node{}, fileInfo{}, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return n, fi, nil
+}
+
+func (f *treeFS) Open(name string) (fs.File, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, fi, err := f.stat("open", name)
+	if err != nil {
+		return nil, err
 	}
 	if n.isDir() {
 		entries, err := f.readDir(n)
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
-		return &dirFile{info: fi, entries: entries}, nil
+		return &dirFile{info: fi, Entries: fsdir.NewEntries(entries)}, nil
 	}
 	data, err := f.blob(n.entry.Hash)
 	if err != nil {
@@ -219,13 +231,9 @@ func (f *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 func (f *treeFS) Stat(name string) (fs.FileInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n, err := f.resolve("stat", name, true)
+	_, fi, err := f.stat("stat", name)
 	if err != nil {
 		return nil, err
-	}
-	fi, err := f.info(n)
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	return fi, nil
 }
@@ -280,27 +288,12 @@ func (f *file) Close() error               { return nil }
 
 // dirFile is an open directory.
 type dirFile struct {
-	info    fileInfo
-	entries []fs.DirEntry
-	offset  int
+	info fileInfo
+	fsdir.Entries
 }
 
 func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
 func (d *dirFile) Close() error               { return nil }
 func (d *dirFile) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: errors.New("is a directory")}
-}
-
-func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.entries[d.offset:]
-	if n <= 0 {
-		d.offset = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(rest))
-	d.offset += n
-	return rest[:n], nil
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/objref"
 )
 
 // Plan is how an add-on takes over its Helm release's objects. It is pure data: Classify
@@ -46,8 +47,8 @@ func Classify(release, rendered []ObjectID) (adopted, leftovers []ObjectID) {
 			leftovers = append(leftovers, id)
 		}
 	}
-	sort.Slice(adopted, func(i, j int) bool { return idLess(adopted[i], adopted[j]) })
-	sort.Slice(leftovers, func(i, j int) bool { return idLess(leftovers[i], leftovers[j]) })
+	sort.Slice(adopted, func(i, j int) bool { return objref.Less(adopted[i], adopted[j]) })
+	sort.Slice(leftovers, func(i, j int) bool { return objref.Less(leftovers[i], leftovers[j]) })
 	return adopted, leftovers
 }
 

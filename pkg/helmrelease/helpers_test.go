@@ -22,6 +22,7 @@ import (
 	"github.com/addonsync/addonsync/internal/testenv"
 	"github.com/addonsync/addonsync/internal/testutil/chartrepo"
 	"github.com/addonsync/addonsync/internal/testutil/helmcli"
+	"github.com/addonsync/addonsync/pkg/objref"
 )
 
 // env is the real kube-apiserver + etcd; helmCLI the real helm CLI (hack/build-helm.sh),
@@ -103,7 +104,7 @@ func webObjects(name, ns string, extra bool) []ObjectID {
 	if extra {
 		ids = append(ids, ObjectID{Kind: "ConfigMap", Namespace: ns, Name: name + "-extra"})
 	}
-	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+	sort.Slice(ids, func(i, j int) bool { return objref.Less(ids[i], ids[j]) })
 	return ids
 }
 

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+
+	"github.com/addonsync/addonsync/pkg/objref"
 )
 
 // ReaderOptions tune a Reader.
@@ -225,8 +227,8 @@ func (r *Reader) convert(rls *release.Release, d Driver) (*Release, error) {
 			rel.Keep = append(rel.Keep, id)
 		}
 	}
-	sort.Slice(rel.Objects, func(i, j int) bool { return idLess(rel.Objects[i], rel.Objects[j]) })
-	sort.Slice(rel.Keep, func(i, j int) bool { return idLess(rel.Keep[i], rel.Keep[j]) })
+	sort.Slice(rel.Objects, func(i, j int) bool { return objref.Less(rel.Objects[i], rel.Objects[j]) })
+	sort.Slice(rel.Keep, func(i, j int) bool { return objref.Less(rel.Keep[i], rel.Keep[j]) })
 	for _, h := range rls.Hooks {
 		hook, err := convertHook(r.mapper, h, rls.Namespace)
 		if err != nil {

@@ -6,7 +6,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/addonsync/addonsync/pkg/objref"
 )
 
 // Driver is the Helm storage driver a release record is kept with.
@@ -49,46 +50,12 @@ const (
 	LabelRetiredOwner = "addonsync.io/helm-owner"
 )
 
-// ObjectID identifies an object independently of its API version. It has the fields (and
-// so the conversion) of sync.ObjectID.
-type ObjectID struct {
-	Group     string `json:"group"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-}
+// ObjectID identifies an object independently of its API version. It is sync.ObjectID
+// (both are objref.ID), so IDs pass between the packages unconverted.
+type ObjectID = objref.ID
 
 // IDOf returns the ID of an object.
-func IDOf(u *unstructured.Unstructured) ObjectID {
-	gvk := u.GroupVersionKind()
-	return ObjectID{Group: gvk.Group, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
-}
-
-// GroupKind returns the ID's group and kind.
-func (id ObjectID) GroupKind() schema.GroupKind {
-	return schema.GroupKind{Group: id.Group, Kind: id.Kind}
-}
-
-// String returns "Kind/namespace/name" ("Kind/name" when cluster-scoped).
-func (id ObjectID) String() string {
-	if id.Namespace == "" {
-		return id.Kind + "/" + id.Name
-	}
-	return id.Kind + "/" + id.Namespace + "/" + id.Name
-}
-
-func idLess(a, b ObjectID) bool {
-	if a.Group != b.Group {
-		return a.Group < b.Group
-	}
-	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
-}
+func IDOf(u *unstructured.Unstructured) ObjectID { return objref.Of(u) }
 
 // Hook is a hook of a release, as Helm recorded it.
 type Hook struct {

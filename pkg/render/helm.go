@@ -66,7 +66,7 @@ func helmTemplate(ctx context.Context, cf *chartFiles, release, namespace string
 	}
 	if size > maxSize {
 		return nil, fmt.Errorf("chart %s %s: rendered %s, over the limit of %s per add-on (check the values for a runaway list, or raise spec.limits.maxRenderSize in %s)",
-			ch.Name(), ch.Metadata.Version, formatBytes(size), formatBytes(maxSize), config.RepositoryFile)
+			ch.Name(), ch.Metadata.Version, config.FormatBytes(size), config.FormatBytes(maxSize), config.RepositoryFile)
 	}
 	objs, err := parseManifests(rel.Manifest)
 	if err != nil {

@@ -200,14 +200,3 @@ func Subject(o *unstructured.Unstructured) string {
 	}
 	return o.GetKind() + "/" + o.GetNamespace() + "/" + o.GetName()
 }
-
-// formatBytes prints a size in KiB or MiB.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}

@@ -102,18 +102,10 @@ func (d *jsonDecoder) object() (any, error) {
 			return nil, err
 		}
 		m[k.(string)] = v
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, errJSON
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
+		if done, err := d.next('}'); err != nil {
+			return nil, err
+		} else if done {
 			return m, nil
-		default:
-			return nil, errJSON
 		}
 	}
 }
@@ -132,20 +124,30 @@ func (d *jsonDecoder) array() (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, errJSON
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
+		if done, err := d.next(']'); err != nil {
+			return nil, err
+		} else if done {
 			return a, nil
-		default:
-			return nil, errJSON
 		}
 	}
+}
+
+// next reads what follows a member or element: ',' (more follow) or closer (the object
+// or array ends).
+func (d *jsonDecoder) next(closer byte) (done bool, err error) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, errJSON
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		return false, nil
+	case closer:
+		d.pos++
+		return true, nil
+	}
+	return false, errJSON
 }
 
 // string decodes a string.

@@ -5,7 +5,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/addonsync/addonsync/pkg/objref"
 )
 
 // Action is what a sync did (or, in a dry run, would do) to one object.
@@ -29,32 +30,12 @@ var actionOrder = []Action{ActionCreated, ActionAdopted, ActionConfigured, Actio
 // String returns the action as printed in summaries.
 func (a Action) String() string { return string(a) }
 
-// ObjectID identifies an object independently of its API version.
-type ObjectID struct {
-	Group     string `json:"group"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-}
+// ObjectID identifies an object independently of its API version (and is
+// helmrelease.ObjectID too).
+type ObjectID = objref.ID
 
 // IDOf returns the ID of an object.
-func IDOf(u *unstructured.Unstructured) ObjectID {
-	gvk := u.GroupVersionKind()
-	return ObjectID{Group: gvk.Group, Kind: gvk.Kind, Namespace: u.GetNamespace(), Name: u.GetName()}
-}
-
-// GroupKind returns the ID's group and kind.
-func (id ObjectID) GroupKind() schema.GroupKind {
-	return schema.GroupKind{Group: id.Group, Kind: id.Kind}
-}
-
-// String returns the subject form "Kind/namespace/name" ("Kind/name" when cluster-scoped).
-func (id ObjectID) String() string {
-	if id.Namespace == "" {
-		return id.Kind + "/" + id.Name
-	}
-	return id.Kind + "/" + id.Namespace + "/" + id.Name
-}
+func IDOf(u *unstructured.Unstructured) ObjectID { return objref.Of(u) }
 
 // ChangeSetEntry is the outcome for one object.
 type ChangeSetEntry struct {

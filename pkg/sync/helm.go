@@ -68,15 +68,7 @@ func planAdoption(a *render.Addon, rel *helmrelease.Release, objs []*unstructure
 	}
 	rendered := make([]*unstructured.Unstructured, len(objs))
 	for i, obj := range objs {
-		c := obj.DeepCopy()
-		ann := c.GetAnnotations()
-		delete(ann, AnnotationAppliedHash)
-		if len(ann) == 0 {
-			unstructured.RemoveNestedField(c.Object, "metadata", "annotations")
-		} else {
-			c.SetAnnotations(ann)
-		}
-		rendered[i] = c
+		rendered[i] = withoutMetadataKey(obj, "annotations", AnnotationAppliedHash)
 	}
 	return helmrelease.PlanAdoption(a.Name, rel, rendered, o)
 }
@@ -91,7 +83,7 @@ func decideHelm(a *AddonState, ap *AddonPlan, renderedBy map[ObjectID]string) {
 	ap.Helm = h
 	name := h.Release.Name
 	for _, l := range h.Plan.Leftovers {
-		id := ObjectID(l.ID)
+		id := l.ID
 		if renderedBy[id] != "" {
 			continue // another add-on renders it and adopts it there
 		}
@@ -123,13 +115,16 @@ func withoutPartOf(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if u == nil {
 		return nil
 	}
+	return withoutMetadataKey(u, "labels", LabelApplySetPartOf)
+}
+
+// withoutMetadataKey returns a copy of u without key in its metadata.labels or
+// metadata.annotations (field), and without the field itself when nothing is left in it.
+func withoutMetadataKey(u *unstructured.Unstructured, field, key string) *unstructured.Unstructured {
 	c := u.DeepCopy()
-	l := c.GetLabels()
-	delete(l, LabelApplySetPartOf)
-	if len(l) == 0 {
-		unstructured.RemoveNestedField(c.Object, "metadata", "labels")
-	} else {
-		c.SetLabels(l)
+	unstructured.RemoveNestedField(c.Object, "metadata", field, key)
+	if m, _, _ := unstructured.NestedMap(c.Object, "metadata", field); len(m) == 0 {
+		unstructured.RemoveNestedField(c.Object, "metadata", field)
 	}
 	return c
 }
@@ -175,7 +170,7 @@ func helmAdoptReason(h *helmrelease.Adoption, id ObjectID) (string, bool) {
 		return "", false
 	}
 	for _, a := range h.Plan.Adopted {
-		if ObjectID(a) == id {
+		if a == id {
 			return reasonHelmAdopt + h.Release.Name, true
 		}
 	}

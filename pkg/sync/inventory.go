@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/addonsync/addonsync/pkg/objref"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -115,21 +116,8 @@ func membersOf(objs []*unstructured.Unstructured) []Member {
 	for _, o := range objs {
 		ms = append(ms, Member{ID: IDOf(o), Annotations: o.GetAnnotations()})
 	}
-	sort.Slice(ms, func(i, j int) bool { return lessID(ms[i].ID, ms[j].ID) })
+	sort.Slice(ms, func(i, j int) bool { return objref.Less(ms[i].ID, ms[j].ID) })
 	return ms
-}
-
-func lessID(a, b ObjectID) bool {
-	if a.Group != b.Group {
-		return a.Group < b.Group
-	}
-	if a.Kind != b.Kind {
-		return a.Kind < b.Kind
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
 }
 
 var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/addonsync/addonsync/pkg/config"
+	"github.com/addonsync/addonsync/pkg/objref"
 	"github.com/addonsync/addonsync/pkg/render"
 )
 
@@ -59,7 +60,7 @@ func PruneCandidates(inv *Inventory, rendered []*unstructured.Unstructured, p co
 		if si != sj {
 			return si > sj
 		}
-		return lessID(plan.Delete[i], plan.Delete[j])
+		return objref.Less(plan.Delete[i], plan.Delete[j])
 	})
 	return plan
 }

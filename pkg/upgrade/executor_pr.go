@@ -155,20 +155,31 @@ func (e *Executor) upsertPR(ctx context.Context, want PullRequest, labels []stri
 			return PullRequest{}, ActionFailed, err
 		}
 	}
+	added, err := AddMissingLabels(ctx, gh, &pr, labels)
+	if err != nil {
+		return pr, ActionFailed, err
+	}
+	if added && action == ActionUnchanged {
+		action = ActionUpdated
+	}
+	return pr, action, nil
+}
+
+// AddMissingLabels adds to pull request pr the labels it lacks, and records them in
+// pr.Labels; added is false when it had them all.
+func AddMissingLabels(ctx context.Context, gh PullRequests, pr *PullRequest, labels []string) (added bool, err error) {
 	var missing []string
 	for _, l := range labels {
 		if !slices.Contains(pr.Labels, l) {
 			missing = append(missing, l)
 		}
 	}
-	if len(missing) > 0 {
-		if err := gh.AddLabels(ctx, pr.Number, missing); err != nil {
-			return pr, ActionFailed, err
-		}
-		pr.Labels = append(pr.Labels, missing...)
-		if action == ActionUnchanged {
-			action = ActionUpdated
-		}
+	if len(missing) == 0 {
+		return false, nil
 	}
-	return pr, action, nil
+	if err := gh.AddLabels(ctx, pr.Number, missing); err != nil {
+		return false, err
+	}
+	pr.Labels = append(pr.Labels, missing...)
+	return true, nil
 }

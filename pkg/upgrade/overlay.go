@@ -2,11 +2,12 @@ package upgrade
 
 import (
 	"errors"
-	"io"
 	"io/fs"
 	"maps"
 	"slices"
 	"testing/fstest"
+
+	"github.com/addonsync/addonsync/internal/fsdir"
 )
 
 // overlayFS serves files over base: a path in files reads from files, and a directory that
@@ -40,7 +41,7 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &unionDir{File: f, entries: entries}, nil
+	return &unionDir{File: f, Entries: fsdir.NewEntries(entries)}, nil
 }
 
 func (o overlayFS) ReadFile(name string) ([]byte, error) {
@@ -73,20 +74,5 @@ func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
 // unionDir is an open directory of an overlayFS.
 type unionDir struct {
 	fs.File
-	entries []fs.DirEntry
-	offset  int
-}
-
-func (d *unionDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.entries[d.offset:]
-	if n <= 0 {
-		d.offset = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(rest))
-	d.offset += n
-	return rest[:n], nil
+	fsdir.Entries
 }

@@ -366,7 +366,16 @@ func writeValidation(w http.ResponseWriter, resource, code, msg string) {
 	})
 }
 
+// withPR runs f on pull request n and answers with the pull request.
 func (s *Server) withPR(w http.ResponseWriter, n int, f func(*PR)) {
+	s.onPR(w, n, func(pr *PR) {
+		f(pr)
+		writeJSON(w, http.StatusOK, s.prJSON(pr))
+	})
+}
+
+// onPR runs f on pull request n with the lock held; f answers. A missing one is a 404.
+func (s *Server) onPR(w http.ResponseWriter, n int, f func(*PR)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n < 1 || n > len(s.prs) {
@@ -374,7 +383,6 @@ func (s *Server) withPR(w http.ResponseWriter, n int, f func(*PR)) {
 		return
 	}
 	f(s.prs[n-1])
-	writeJSON(w, http.StatusOK, s.prJSON(s.prs[n-1]))
 }
 
 func (s *Server) editPR(w http.ResponseWriter, n int, body []byte) {
@@ -406,55 +414,45 @@ func (s *Server) addLabels(w http.ResponseWriter, n int, body []byte) {
 		writeError(w, http.StatusBadRequest, "Problems parsing JSON")
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n < 1 || n > len(s.prs) {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	pr := s.prs[n-1]
-	for _, l := range names {
-		if !contains(pr.Labels, l) {
-			pr.Labels = append(pr.Labels, l)
+	s.onPR(w, n, func(pr *PR) {
+		for _, l := range names {
+			if !contains(pr.Labels, l) {
+				pr.Labels = append(pr.Labels, l)
+			}
 		}
-	}
-	sort.Strings(pr.Labels)
-	out := make([]map[string]any, len(pr.Labels))
-	for i, l := range pr.Labels {
-		out[i] = map[string]any{"id": i + 1, "name": l, "color": "ededed", "default": false}
-	}
-	writeJSON(w, http.StatusOK, out)
+		sort.Strings(pr.Labels)
+		out := make([]map[string]any, len(pr.Labels))
+		for i, l := range pr.Labels {
+			out[i] = map[string]any{"id": i + 1, "name": l, "color": "ededed", "default": false}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 }
 
 func (s *Server) comments(w http.ResponseWriter, method string, n int, body []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n < 1 || n > len(s.prs) {
-		writeError(w, http.StatusNotFound, "Not Found")
-		return
-	}
-	pr := s.prs[n-1]
-	commentJSON := func(i int) map[string]any {
-		return map[string]any{"id": 5000 + n*100 + i, "body": pr.Comments[i], "user": map[string]any{"login": "addonsync[bot]"}}
-	}
-	switch method {
-	case http.MethodGet:
-		out := []map[string]any{}
-		for i := range pr.Comments {
-			out = append(out, commentJSON(i))
+	s.onPR(w, n, func(pr *PR) {
+		commentJSON := func(i int) map[string]any {
+			return map[string]any{"id": 5000 + n*100 + i, "body": pr.Comments[i], "user": map[string]any{"login": "addonsync[bot]"}}
 		}
-		writeJSON(w, http.StatusOK, out)
-	case http.MethodPost:
-		var in struct{ Body string }
-		if err := json.Unmarshal(body, &in); err != nil || in.Body == "" {
-			writeValidation(w, "IssueComment", "missing_field", "")
-			return
+		switch method {
+		case http.MethodGet:
+			out := []map[string]any{}
+			for i := range pr.Comments {
+				out = append(out, commentJSON(i))
+			}
+			writeJSON(w, http.StatusOK, out)
+		case http.MethodPost:
+			var in struct{ Body string }
+			if err := json.Unmarshal(body, &in); err != nil || in.Body == "" {
+				writeValidation(w, "IssueComment", "missing_field", "")
+				return
+			}
+			pr.Comments = append(pr.Comments, in.Body)
+			writeJSON(w, http.StatusCreated, commentJSON(len(pr.Comments)-1))
+		default:
+			writeError(w, http.StatusNotFound, "Not Found")
 		}
-		pr.Comments = append(pr.Comments, in.Body)
-		writeJSON(w, http.StatusCreated, commentJSON(len(pr.Comments)-1))
-	default:
-		writeError(w, http.StatusNotFound, "Not Found")
-	}
+	})
 }
 
 func (s *Server) deleteRef(w http.ResponseWriter, branch string) {
