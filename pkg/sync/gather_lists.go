@@ -91,21 +91,12 @@ func (m *Manager) addonKeys(objs []*unstructured.Unstructured, inv *Inventory) (
 	for _, o := range objs {
 		add(o.GroupVersionKind(), o.GetNamespace())
 	}
-	for _, gk := range inv.GroupKinds {
-		mapping, err := m.mapper.RESTMapping(gk)
-		if meta.IsNoMatchError(err) {
-			continue // the kind is gone (its CRD was deleted), and so are its objects
-		}
-		if err != nil {
-			return nil, fmt.Errorf("inventory %s: %s: %w", inv.Parent, gk, err)
-		}
-		if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
-			add(mapping.GroupVersionKind, "")
-			continue
-		}
-		for _, ns := range inv.Namespaces {
-			add(mapping.GroupVersionKind, ns)
-		}
+	invKeys, err := m.inventoryListKeys(inv)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range invKeys {
+		add(k.gvk, k.namespace)
 	}
 	return keys, nil
 }

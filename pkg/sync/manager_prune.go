@@ -166,14 +166,15 @@ func (m *Manager) release(ctx context.Context, id ObjectID) error {
 	return nil
 }
 
-// listInventory lists the members of an inventory: each group-kind once per recorded
-// namespace (once cluster-wide for cluster-scoped kinds), skipping lists already made.
-func (m *Manager) listInventory(ctx context.Context, inv *Inventory, skip map[listKey]bool) ([]*unstructured.Unstructured, error) {
+// inventoryListKeys are the lists that find an inventory's members: each recorded group-kind
+// once per recorded namespace, once cluster-wide for cluster-scoped kinds. Kinds the server no
+// longer serves (their CRD was deleted, and so were their objects) are left out.
+func (m *Manager) inventoryListKeys(inv *Inventory) ([]listKey, error) {
 	var keys []listKey
 	for _, gk := range inv.GroupKinds {
 		mapping, err := m.mapper.RESTMapping(gk)
 		if meta.IsNoMatchError(err) {
-			continue // the kind is gone (its CRD was deleted), and so are its objects
+			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("inventory %s: %s: %w", inv.Parent, gk, err)
@@ -186,6 +187,16 @@ func (m *Manager) listInventory(ctx context.Context, inv *Inventory, skip map[li
 		for _, ns := range inv.Namespaces {
 			keys = append(keys, listKey{gvk: gvk, namespace: ns})
 		}
+	}
+	return keys, nil
+}
+
+// listInventory lists the members of an inventory: each group-kind once per recorded
+// namespace (once cluster-wide for cluster-scoped kinds), skipping lists already made.
+func (m *Manager) listInventory(ctx context.Context, inv *Inventory, skip map[listKey]bool) ([]*unstructured.Unstructured, error) {
+	keys, err := m.inventoryListKeys(inv)
+	if err != nil {
+		return nil, err
 	}
 	results := make([][]*unstructured.Unstructured, len(keys))
 	g, gctx := errgroup.WithContext(ctx)
