@@ -109,8 +109,10 @@ func newHelmTemplate(b *testing.B, w *workload.Workload) *helmTemplateRun {
 		if err := os.WriteFile(vals, []byte(a.Values), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		h.cmds = append(h.cmds, []string{"template", a.Name, tgz, "-n", a.Namespace, "-f", vals,
-			"--kube-version", "v" + workload.Minor + ".0", "--include-crds"})
+		h.cmds = append(h.cmds, []string{
+			"template", a.Name, tgz, "-n", a.Namespace, "-f", vals,
+			"--kube-version", "v" + workload.Minor + ".0", "--include-crds",
+		})
 	}
 	return h
 }
