@@ -20,20 +20,7 @@ import (
 func syncFixtureRepo(t *testing.T, ns string) string {
 	t.Helper()
 	dir := copyConfigTree(t, "testdata/sync/repo")
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		s := strings.NewReplacer("${NS}", ns, "${KUBECONFIG}", env.Kubeconfig).Replace(string(data))
-		return os.WriteFile(p, []byte(s), 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fillVars(t, dir, ns)
 	return dir
 }
 
