@@ -14,6 +14,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // chartStore is the content-addressed chart cache: archives on disk under
@@ -35,6 +36,9 @@ type chartFiles struct {
 	// crdKinds are the group/version/Kind entries served by the CRDs in the crds/
 	// directories of the chart and every sub-chart.
 	crdKinds []crdKind
+	// crds are the objects of those CRD files, parsed once, by file content (Helm renames
+	// a sub-chart to its alias, so the path a render sees may differ). Shared, never changed.
+	crds map[string][]*unstructured.Unstructured
 	// probesAPIs is true when a template mentions Capabilities.APIVersions.
 	probesAPIs bool
 }
@@ -132,13 +136,28 @@ func (s *chartStore) rememberFiles(digest string, files []*loader.BufferedFile) 
 		return nil, err
 	}
 	cf.meta = ch.Metadata
-	cf.crdKinds, err = staticCRDKinds(ch)
-	if err != nil {
-		return nil, err
+	cf.crds = map[string][]*unstructured.Unstructured{}
+	for _, crd := range ch.CRDObjects() {
+		objs, err := parseManifests(string(crd.File.Data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", crd.Filename, err)
+		}
+		cf.crds[string(crd.File.Data)] = objs
+		for _, o := range objs {
+			cf.crdKinds = append(cf.crdKinds, crdKindsOf(o)...)
+		}
 	}
 	cf.probesAPIs = probesAPIVersions(ch)
 	s.loaded[digest] = cf
 	return cf, nil
+}
+
+// crdObjects returns the objects of a file of a crds/ directory, parsed once.
+func (cf *chartFiles) crdObjects(data []byte) ([]*unstructured.Unstructured, error) {
+	if objs, ok := cf.crds[string(data)]; ok {
+		return objs, nil
+	}
+	return parseManifests(string(data))
 }
 
 // load returns a fresh chart built from the files.

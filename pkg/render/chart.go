@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/ignore"
 	"sigs.k8s.io/yaml"
@@ -157,21 +156,6 @@ func (r *Renderer) dirChart(fsys fs.FS, dir string) (*chartFiles, *ChartInfo, er
 		}
 	}
 	return cf, &ChartInfo{Name: cf.meta.Name, Version: cf.meta.Version, Source: dir, Digest: digest, KubeVersion: cf.meta.KubeVersion}, nil
-}
-
-// staticCRDKinds lists group/version/Kind of the CRDs in crds/ of ch and its sub-charts.
-func staticCRDKinds(ch *chart.Chart) ([]crdKind, error) {
-	var kinds []crdKind
-	for _, crd := range ch.CRDObjects() {
-		objs, err := parseManifests(string(crd.File.Data))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", crd.Filename, err)
-		}
-		for _, o := range objs {
-			kinds = append(kinds, crdKindsOf(o)...)
-		}
-	}
-	return kinds, nil
 }
 
 // valuesFile reads a values file of the config repo; a missing file is empty.

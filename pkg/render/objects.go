@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,15 +15,13 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 )
 
 func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
-// parseManifests splits a multi-document YAML stream into objects; empty documents are
-// skipped and v1 Lists expanded.
+// parseManifests splits a multi-document YAML stream into objects as kubectl reads a file
+// (util/yaml's reader); empty documents are skipped and v1 Lists expanded.
 func parseManifests(stream string) ([]*unstructured.Unstructured, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(stream)))
 	var out []*unstructured.Unstructured
@@ -37,33 +36,36 @@ func parseManifests(stream string) ([]*unstructured.Unstructured, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
-		js, err := yaml.YAMLToJSON(doc)
+		m, err := decodeYAMLObject(doc)
 		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		var m map[string]any
-		if err := utiljson.Unmarshal(js, &m); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if m == nil {
 			continue
 		}
-		u := &unstructured.Unstructured{Object: m}
-		if u.GetKind() == "" || u.GetAPIVersion() == "" {
-			return nil, fmt.Errorf("document %d: object %q has no apiVersion or kind", i, u.GetName())
+		objs, err := objectsOf(m)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
-		if u.IsList() {
-			err := u.EachListItem(func(o runtime.Object) error {
-				out = append(out, o.(*unstructured.Unstructured))
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("document %d: %w", i, err)
-			}
-			continue
-		}
-		out = append(out, u)
+		out = append(out, objs...)
 	}
+}
+
+// objectsOf makes the object of a decoded document, or the items of a v1 List.
+func objectsOf(m map[string]any) ([]*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{Object: m}
+	if u.GetKind() == "" || u.GetAPIVersion() == "" {
+		return nil, fmt.Errorf("object %q has no apiVersion or kind", u.GetName())
+	}
+	if !u.IsList() {
+		return []*unstructured.Unstructured{u}, nil
+	}
+	var out []*unstructured.Unstructured
+	err := u.EachListItem(func(o runtime.Object) error {
+		out = append(out, o.(*unstructured.Unstructured))
+		return nil
+	})
+	return out, err
 }
 
 // crdKind is a custom resource kind served by a CRD.
@@ -98,35 +100,24 @@ func crdKindsOf(o *unstructured.Unstructured) []crdKind {
 	return out
 }
 
-// hookFrom converts a Helm hook; ok is false for test hooks, which addonsync never runs.
-func hookFrom(h *release.Hook) (Hook, bool, error) {
+// hookFrom makes the Hook of a hook document; ok is false for test hooks, which addonsync
+// never runs. Without a delete policy a hook gets Helm's default, before-hook-creation.
+func hookFrom(h *helmHook, obj *unstructured.Unstructured) (Hook, bool) {
 	var events []HookEvent
-	for _, e := range h.Events {
-		switch e {
-		case release.HookTest, "test-success", "test-failure":
-			continue
+	for _, e := range h.events {
+		if e != "test" {
+			events = append(events, HookEvent(e))
 		}
-		events = append(events, HookEvent(e))
 	}
 	if len(events) == 0 {
-		return Hook{}, false, nil
+		return Hook{}, false
 	}
-	objs, err := parseManifests(h.Manifest)
-	if err != nil {
-		return Hook{}, false, fmt.Errorf("hook %s: %w", h.Path, err)
-	}
-	if len(objs) != 1 {
-		return Hook{}, false, fmt.Errorf("hook %s: %d objects in one hook document", h.Path, len(objs))
-	}
-	policies := make([]string, 0, len(h.DeletePolicies))
-	for _, p := range h.DeletePolicies {
-		policies = append(policies, string(p))
-	}
+	policies := slices.Clone(h.deletePolicies)
 	if len(policies) == 0 {
 		policies = []string{string(release.HookBeforeHookCreation)}
 	}
 	sort.Strings(policies)
-	return Hook{Object: objs[0], Events: events, Weight: h.Weight, DeletePolicies: policies}, true, nil
+	return Hook{Object: obj, Events: events, Weight: h.weight, DeletePolicies: policies}, true
 }
 
 // decorate sets the namespace on namespaced objects lacking one and clears it on
