@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/addonsync/addonsync/internal/jsonvalue"
 )
 
 // renderCacheMagic is the first line of every render cache entry; the schema version in it
@@ -124,9 +126,9 @@ func decodeEntry(key string, payload []byte) (*Addon, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range objs {
 		g.Go(func() error {
-			m, err := decodeObject(lines[1+i])
+			m, err := jsonvalue.DecodeObject(lines[1+i])
 			if err != nil {
-				return err
+				return fmt.Errorf("render cache: %w", err)
 			}
 			objs[i] = &unstructured.Unstructured{Object: m}
 			return nil

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -135,5 +136,40 @@ func TestApplyErrorKeepsTheServersReasonForSecrets(t *testing.T) {
 				t.Errorf("error =\n  %s\nwant\n  %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestAppliedHashIgnoresItsAnnotation: the hash of an object is the same with or without
+// an applied-hash annotation of any value, and hashing changes nothing in the object.
+func TestAppliedHashIgnoresItsAnnotation(t *testing.T) {
+	obj := func(ann map[string]any) *unstructured.Unstructured {
+		meta := map[string]any{"name": "a", "namespace": "ns"}
+		if ann != nil {
+			meta["annotations"] = ann
+		}
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+			"data": map[string]any{"k": "v", "off": "false"},
+		}}
+	}
+	plain, err := appliedHash(obj(map[string]any{"x": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOld := obj(map[string]any{"x": "1", AnnotationAppliedHash: "stale"})
+	before := withOld.DeepCopy()
+	h, err := appliedHash(withOld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != plain {
+		t.Errorf("hash with the annotation %s, without %s", h, plain)
+	}
+	if !reflect.DeepEqual(withOld.Object, before.Object) {
+		t.Errorf("appliedHash changed the object: %v", withOld.Object)
+	}
+	changed := obj(map[string]any{"x": "2"})
+	if h2, _ := appliedHash(changed); h2 == plain {
+		t.Error("a changed annotation gives the same hash")
 	}
 }

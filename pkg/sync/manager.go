@@ -88,6 +88,8 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 // Manager applies rendered add-ons to one cluster and prunes what they no longer render.
 type Manager struct {
 	dynamic dynamic.Interface
+	// lists sends the gather step's LISTs (listSelected); nil lists through dynamic.
+	lists rest.Interface
 	// kube reads and retires Helm release records.
 	kube   kubernetes.Interface
 	mapper meta.ResettableRESTMapper
@@ -115,9 +117,16 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
+	lc := dynamic.ConfigFor(cfg)
+	lc.AcceptContentTypes = "application/json"
+	lists, err := rest.UnversionedRESTClientFor(lc)
+	if err != nil {
+		return nil, fmt.Errorf("list client: %w", err)
+	}
 	o = o.withDefaults()
 	return &Manager{
 		dynamic: dyn,
+		lists:   lists,
 		kube:    kube,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
 		log:     o.Logger,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"time"
 
@@ -82,9 +83,20 @@ func addonNamespace(a *render.Addon) string {
 
 // appliedHash is the hex SHA-256 of the object's JSON without the hash annotation.
 func appliedHash(obj *unstructured.Unstructured) (string, error) {
-	c := obj.DeepCopy()
-	unstructured.RemoveNestedField(c.Object, "metadata", "annotations", AnnotationAppliedHash)
-	b, err := json.Marshal(c.Object)
+	content := obj.Object
+	if _, ok := obj.GetAnnotations()[AnnotationAppliedHash]; ok {
+		// Copy only the maps on the way to the annotation: the object is not changed, and
+		// a big CRD is not copied to be hashed.
+		meta, _ := content["metadata"].(map[string]any)
+		ann, _ := meta["annotations"].(map[string]any)
+		ann = maps.Clone(ann)
+		delete(ann, AnnotationAppliedHash)
+		meta = maps.Clone(meta)
+		meta["annotations"] = ann
+		content = maps.Clone(content)
+		content["metadata"] = meta
+	}
+	b, err := json.Marshal(content)
 	if err != nil {
 		return "", fmt.Errorf("encode: %w", err)
 	}

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -101,6 +102,60 @@ func TestNoopSyncFromTheRenderCache(t *testing.T) {
 	}
 	if len(before) < 6 {
 		t.Errorf("only %d inventory parents: the workload did not sync", len(before))
+	}
+	t.Run("ListSelectedMatchesDynamic", func(t *testing.T) { listSelectedMatchesDynamic(t, m, first, prefix) })
+}
+
+// listSelectedMatchesDynamic: the gather step's own list decoding (listSelected) gives the
+// items the dynamic client gives, for every kind of the synced workload (CRDs over 256 KiB,
+// Secrets, webhooks, custom resources), everywhere and in one namespace, and nothing for a
+// kind the API server does not serve.
+func listSelectedMatchesDynamic(t *testing.T, m *Manager, c *render.Cluster, prefix string) {
+	ctx := context.Background()
+	kinds := map[schema.GroupVersionResource]bool{}
+	for _, a := range c.Addons {
+		for _, o := range a.Objects {
+			mapping, err := m.mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds[mapping.Resource] = true
+		}
+	}
+	if len(kinds) < 15 {
+		t.Fatalf("only %d kinds", len(kinds))
+	}
+	items := 0
+	for gvr := range kinds {
+		for _, ns := range []string{"", prefix + "-monitoring"} {
+			got, err := m.listSelected(ctx, gvr, ns, LabelApplySetPartOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := m.listSelectedDynamic(ctx, gvr, ns, LabelApplySetPartOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ns != "" && len(want) > 0 && want[0].GetNamespace() == "" {
+				continue // cluster-scoped: no namespaced list
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s in %q: %d items, dynamic client %d", gvr, ns, len(got), len(want))
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i].Object, want[i].Object) {
+					t.Errorf("%s in %q: item %s differs from the dynamic client's", gvr, ns, want[i].GetName())
+				}
+			}
+			items += len(got)
+		}
+	}
+	if items < 350 {
+		t.Errorf("compared %d items, want the workload's 350 or more", items)
+	}
+	missing := schema.GroupVersionResource{Group: "nowhere.example.com", Version: "v1", Resource: "things"}
+	if got, err := m.listSelected(ctx, missing, "", ""); err != nil || got != nil {
+		t.Errorf("list of an unserved kind: %v, %v; want nothing and no error", got, err)
 	}
 }
 

@@ -1,4 +1,9 @@
-package render
+// Package jsonvalue decodes JSON objects into the values k8s.io/apimachinery/pkg/util/json
+// gives (integers as int64, other numbers as float64, strings, bools, nil, []any and
+// map[string]any), several times faster than it: it reads the text once, and strings
+// without escapes are not copied. It serves the render cache's entries and the API
+// server's list responses, the two places a sync reads megabytes of JSON.
+package jsonvalue
 
 import (
 	"errors"
@@ -8,12 +13,11 @@ import (
 	"unsafe"
 )
 
-// decodeObject decodes one JSON object of a render cache entry as utiljson.Unmarshal would
-// (integers as int64, other numbers as float64), several times faster: strings without
+// DecodeObject decodes one JSON object as utiljson.Unmarshal would. Strings without
 // escapes (nearly all of them: keys, names, CRD descriptions) are not copied but refer to
-// data, which the caller must never modify afterwards (entries are read into a buffer of
-// their own). It is strict: malformed input is an error, never a panic.
-func decodeObject(data []byte) (map[string]any, error) {
+// data, which the caller must never modify afterwards. It is strict: malformed input is an
+// error, never a panic.
+func DecodeObject(data []byte) (map[string]any, error) {
 	d := &jsonDecoder{data: data}
 	v, err := d.value()
 	if err != nil {
@@ -27,7 +31,7 @@ func decodeObject(data []byte) (map[string]any, error) {
 	return m, nil
 }
 
-var errJSON = errors.New("render cache: malformed JSON")
+var errJSON = errors.New("malformed JSON")
 
 type jsonDecoder struct {
 	data []byte
@@ -165,7 +169,7 @@ func (d *jsonDecoder) string() (any, error) {
 			if len(raw) == 0 {
 				return "", nil
 			}
-			return unsafe.String(&raw[0], len(raw)), nil // data is never modified: see decodeObject
+			return unsafe.String(&raw[0], len(raw)), nil // data is never modified: see DecodeObject
 		}
 		if c == '\\' {
 			return d.escaped(start)
