@@ -39,9 +39,10 @@ test-race: tools
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-# Benchmarks: speed, allocations and peak memory (see README, "Performance").
+# Benchmarks: speed, allocations and peak memory (see README, "Performance"); one package at
+# a time (-p 1), so that no benchmark shares the machine with another.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./pkg/...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./pkg/...
 
 vet:
 	$(GO) vet $(PKGS)

@@ -20,7 +20,12 @@
 //     than k8s.io/api knows renders with the newest knowledge and one warning
 //     (Cluster.Warnings); a minor older than 1.25 is an error. Unlike `helm template`, the API version set is exact: it is not the union with
 //     every group/version the Helm client knows, so a chart that probes for an API renders as
-//     it would against a real cluster of that minor.
+//     it would against a real cluster of that minor. The steps of Helm's install action run
+//     with Helm's own functions (sub-chart conditions and imports, the values schema,
+//     kubeVersion, the template engine); the rendered documents are split as Helm splits
+//     them and parsed once, and hooks told from manifests by the annotations of the parsed
+//     object (helm.go; held to releaseutil and the helm CLI by TestSortDocumentsMatchesHelm
+//     and TestHelmParity). The files of crds/ directories are parsed once per chart.
 //  4. Objects get their namespace (namespaced kinds only), then the overlays
 //     addons/<a>/kustomize and clusters/<c>/kustomize/<a> run with kustomize. Labels are left
 //     as the chart renders them (app.kubernetes.io/managed-by included): which objects

@@ -28,10 +28,15 @@ func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstru
 			continue
 		}
 		changed = true
-		if err := m.waitEstablished(ctx, o.GetName()); err != nil {
+		applied := r.appliedCRDs[o.GetName()]
+		if established(applied) {
+			continue
+		}
+		if err := m.waitEstablished(ctx, o.GetName(), applied.GetResourceVersion()); err != nil {
 			return err
 		}
 	}
+	r.appliedCRDs = nil
 	if changed {
 		m.mapper.Reset()
 	}
@@ -39,22 +44,26 @@ func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstru
 	return nil
 }
 
-// waitEstablished waits until a CRD's Established condition is True: one GET, then a watch on
-// that CRD (a GET per poll of a 700 KiB CRD would load the API server while it builds the new
-// kind), falling back to polling with backoff if the watch ends early.
-func (m *Manager) waitEstablished(ctx context.Context, name string) error {
+// waitEstablished waits until a CRD's Established condition is True: a watch on that CRD from
+// resourceVersion rv, the version the apply returned (a GET per poll of a 700 KiB CRD would
+// load the API server while it builds the new kind; with rv empty, one GET first), falling
+// back to polling with backoff if the watch ends early.
+func (m *Manager) waitEstablished(ctx context.Context, name, rv string) error {
 	ctx, cancel := context.WithTimeout(ctx, m.opts.CRDTimeout)
 	defer cancel()
 	ri := m.dynamic.Resource(crdGVR)
 	err := func() error {
-		u, err := ri.Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
+		if rv == "" {
+			u, err := ri.Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if established(u) {
+				return nil
+			}
+			rv = u.GetResourceVersion()
 		}
-		if established(u) {
-			return nil
-		}
-		w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: u.GetResourceVersion()})
+		w, err := ri.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: rv})
 		if err != nil {
 			return err
 		}

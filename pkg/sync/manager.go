@@ -36,6 +36,10 @@ type ManagerOptions struct {
 	InventoryNamespace string
 	// Concurrency bounds the requests in flight per stage (default 16).
 	Concurrency int
+	// AddonConcurrency bounds the add-ons executed at once (default 4). An add-on starts
+	// when the add-ons it depends on (spec.dependsOn, and the CRD order render infers)
+	// have finished.
+	AddonConcurrency int
 	// Logger receives debug logs (default: discard).
 	Logger *slog.Logger
 	// Tooling is the applyset.kubernetes.io/tooling value, "addonsync/<version>".
@@ -52,6 +56,7 @@ func DefaultManagerOptions() ManagerOptions {
 		FieldManager:       DefaultFieldManager,
 		InventoryNamespace: DefaultInventoryNamespace,
 		Concurrency:        16,
+		AddonConcurrency:   4,
 		Logger:             slog.New(slog.DiscardHandler),
 		Tooling:            "addonsync/dev",
 		CRDTimeout:         2 * time.Minute,
@@ -69,6 +74,9 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = d.Concurrency
+	}
+	if o.AddonConcurrency <= 0 {
+		o.AddonConcurrency = d.AddonConcurrency
 	}
 	if o.Logger == nil {
 		o.Logger = d.Logger
@@ -250,6 +258,10 @@ type addonRun struct {
 	steps map[ObjectID]*ObjectStep
 	// live holds the live copies of the objects, keyed by ID.
 	live map[ObjectID]*unstructured.Unstructured
+	// appliedCRDs are the CRDs as the apply returned them, by name, until establishCRDs
+	// has waited for them (applyAll writes it concurrently).
+	appliedMu   gosync.Mutex
+	appliedCRDs map[string]*unstructured.Unstructured
 
 	changes ChangeSet
 }
@@ -278,8 +290,8 @@ func (o SyncOptions) planOptions(fieldManager string) PlanOptions {
 	return PlanOptions{Prune: o.Prune, MaxPrune: o.MaxPrune, PruneLimits: o.PruneLimits, Partial: o.Partial, FieldManager: fieldManager}
 }
 
-// Sync reads the cluster's state once, decides the plan (Decide) and executes it: add-on by
-// add-on in order, then, if all applied, the prunes. A dry run returns the plan as the
+// Sync reads the cluster's state once, decides the plan (Decide) and executes it: each
+// add-on once those it depends on are done, then, if all applied, the prunes. A dry run returns the plan as the
 // result and writes nothing. On a partial failure it returns the partial result and the
 // error.
 func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*Result, error) {
@@ -305,24 +317,8 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 			return res, err
 		}
 	}
-	runs := make([]*addonRun, 0, len(c.Addons))
-	failed := map[string]bool{}
-	var errs []error
-	for i := range c.Addons {
-		r := m.newRun(&in.Addons[i], &plan.Addons[i], o)
-		progress(Event{Type: EventAddonStarted, Addon: r.addon.Name})
-		err := m.runAddon(ctx, r, failed)
-		if err != nil {
-			failed[r.addon.Name] = true
-			errs = append(errs, err)
-		}
-		res.Addons = append(res.Addons, AddonResult{Addon: r.addon.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err})
-		runs = append(runs, r)
-		progress(Event{Type: EventAddonFinished, Addon: r.addon.Name, Result: &res.Addons[len(res.Addons)-1]})
-		if ctx.Err() != nil {
-			break
-		}
-	}
+	runs, results, errs := m.execute(ctx, c, in, plan, o, progress)
+	res.Addons = results
 	if len(errs) > 0 || ctx.Err() != nil {
 		errs = append(errs, ctx.Err())
 		return res, fmt.Errorf("cluster %q: nothing pruned because the apply did not complete: %w", c.Name, errors.Join(errs...))
@@ -337,6 +333,84 @@ func (m *Manager) Sync(ctx context.Context, c *render.Cluster, o SyncOptions) (*
 		return res, fmt.Errorf("cluster %q: retire Helm releases: %w", c.Name, err)
 	}
 	return res, nil
+}
+
+// execute runs the plans of the add-ons, up to AddonConcurrency at once: an add-on starts
+// when the add-ons before it that it depends on have finished, and is skipped if one of
+// them failed. Once ctx is done no add-on starts. The runs and results of the add-ons that
+// started are returned in the cluster's order, with their errors.
+func (m *Manager) execute(ctx context.Context, c *render.Cluster, in *PlanInput, plan *Plan, o SyncOptions, progress func(Event)) ([]*addonRun, []AddonResult, []error) {
+	n := len(c.Addons)
+	runs := make([]*addonRun, n)
+	results := make([]AddonResult, n)
+	errs := make([]error, n)
+	done := make([]chan struct{}, n)
+	index := make(map[string]int, n)
+	for i := range c.Addons {
+		done[i] = make(chan struct{})
+		index[c.Addons[i].Name] = i
+	}
+	var mu gosync.Mutex
+	failed := map[string]bool{}
+	slots := make(chan struct{}, m.opts.AddonConcurrency)
+	var wg gosync.WaitGroup
+	for i := range c.Addons {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			// Only add-ons earlier in the order are waited for: the render orders
+			// dependencies first, and a later one cannot be waited for without a cycle.
+			for _, d := range c.Addons[i].Spec.DependsOn {
+				if j, ok := index[d]; ok && j < i {
+					<-done[j]
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-slots }()
+			if ctx.Err() != nil {
+				return
+			}
+			r := m.newRun(&in.Addons[i], &plan.Addons[i], o)
+			progress(Event{Type: EventAddonStarted, Addon: r.addon.Name})
+			mu.Lock()
+			dep := failedDependency(r.addon, failed)
+			mu.Unlock()
+			var err error
+			if dep != "" {
+				err = skipForDependency(r, dep)
+			} else {
+				err = m.runAddon(ctx, r)
+			}
+			if err != nil {
+				mu.Lock()
+				failed[r.addon.Name] = true
+				mu.Unlock()
+			}
+			runs[i], errs[i] = r, err
+			results[i] = AddonResult{Addon: r.addon.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err}
+			progress(Event{Type: EventAddonFinished, Addon: r.addon.Name, Result: &results[i]})
+		}()
+	}
+	wg.Wait()
+	var outRuns []*addonRun
+	var outResults []AddonResult
+	var outErrs []error
+	for i := range runs {
+		if runs[i] == nil {
+			continue // not started: ctx was done
+		}
+		outRuns = append(outRuns, runs[i])
+		outResults = append(outResults, results[i])
+		if errs[i] != nil {
+			outErrs = append(outErrs, errs[i])
+		}
+	}
+	return outRuns, outResults, outErrs
 }
 
 // newRun sets up the execution of one add-on's plan.
@@ -357,14 +431,16 @@ func (m *Manager) newRun(st *AddonState, ap *AddonPlan, o SyncOptions) *addonRun
 	return r
 }
 
-// runAddon executes one add-on's plan unless a dependency failed or the plan refused it.
-func (m *Manager) runAddon(ctx context.Context, r *addonRun, failed map[string]bool) error {
-	if dep := failedDependency(r.addon, failed); dep != "" {
-		for _, obj := range r.objects {
-			r.changes.Add(newEntry(r.addon.Name, IDOf(obj), ActionSkipped, "dependency "+dep+" failed"))
-		}
-		return fmt.Errorf("add-on %q: skipped: dependency %q failed; fix it and sync again", r.addon.Name, dep)
+// skipForDependency records every object of r as skipped because dependency dep failed.
+func skipForDependency(r *addonRun, dep string) error {
+	for _, obj := range r.objects {
+		r.changes.Add(newEntry(r.addon.Name, IDOf(obj), ActionSkipped, "dependency "+dep+" failed"))
 	}
+	return fmt.Errorf("add-on %q: skipped: dependency %q failed; fix it and sync again", r.addon.Name, dep)
+}
+
+// runAddon executes one add-on's plan unless the plan refused it.
+func (m *Manager) runAddon(ctx context.Context, r *addonRun) error {
 	if r.plan.Err != nil {
 		return r.plan.Err
 	}

@@ -265,6 +265,14 @@ func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructure
 		}
 		return ChangeSetEntry{}, err
 	}
+	if id.GroupKind() == gkCRD {
+		r.appliedMu.Lock()
+		if r.appliedCRDs == nil {
+			r.appliedCRDs = map[string]*unstructured.Unstructured{}
+		}
+		r.appliedCRDs[obj.GetName()] = out
+		r.appliedMu.Unlock()
+	}
 	a := st.Verb.action()
 	if st.Live != nil && st.Live.GetResourceVersion() == out.GetResourceVersion() {
 		a = ActionUnchanged
