@@ -2,14 +2,19 @@ package sync
 
 import (
 	"errors"
+	"net/http"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
+	gosync "sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 
 	"github.com/addonsync/addonsync/internal/testenv"
 	"github.com/addonsync/addonsync/pkg/render"
@@ -313,4 +318,79 @@ func resourceVersions(t *testing.T, m *Manager, objs []*unstructured.Unstructure
 		}
 	}
 	return out
+}
+
+// TestSyncRunsIndependentAddonsConcurrently: add-ons without a dependency between them run at
+// once, and an add-on starts only after the add-ons it depends on have finished. "slow" has
+// every apply held back; "quick" (independent) finishes before it, "after" (dependsOn slow)
+// starts only after it.
+func TestSyncRunsIndependentAddonsConcurrently(t *testing.T) {
+	testenv.Require(t, env)
+	ns := env.Namespace(t)
+	cm := func(name string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": name, "namespace": ns}, "data": map[string]any{"k": "v"},
+		}}
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Method == http.MethodPatch && strings.Contains(req.URL.Path, "/configmaps/slow-") {
+				time.Sleep(700 * time.Millisecond)
+			}
+			return rt.RoundTrip(req)
+		})
+	}
+	o := DefaultManagerOptions()
+	o.InventoryNamespace = ns + "-inv"
+	m, err := NewManager(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &render.Cluster{Name: "test", Addons: []render.Addon{
+		addon("slow", ns, []*unstructured.Unstructured{cm("slow-1"), cm("slow-2")}),
+		addon("quick", ns, []*unstructured.Unstructured{cm("quick-1")}),
+		addon("after", ns, []*unstructured.Unstructured{cm("after-1")}, "slow"),
+	}}
+	var mu gosync.Mutex
+	var events []string
+	so := syncOpts()
+	so.Progress = func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Type {
+		case EventAddonStarted:
+			events = append(events, "start "+e.Addon)
+		case EventAddonFinished:
+			events = append(events, "finish "+e.Addon)
+		}
+	}
+	res, err := m.Sync(t.Context(), c, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, e := range events {
+		pos[e] = i
+	}
+	if len(pos) != 6 {
+		t.Fatalf("events %v", events)
+	}
+	if pos["finish quick"] > pos["finish slow"] {
+		t.Errorf("quick waited for slow, which it does not depend on: %v", events)
+	}
+	if pos["start after"] < pos["finish slow"] {
+		t.Errorf("after started before slow, its dependency, finished: %v", events)
+	}
+	var names []string
+	for _, a := range res.Addons {
+		names = append(names, a.Addon)
+	}
+	if want := []string{"slow", "quick", "after"}; !slices.Equal(names, want) {
+		t.Errorf("results in order %v, want the cluster's %v", names, want)
+	}
+	if n := res.ChangeSet().Count(ActionCreated); n != 4 {
+		t.Errorf("%d created, want 4: %s", n, res.ChangeSet())
+	}
 }
