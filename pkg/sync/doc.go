@@ -12,8 +12,9 @@
 // the cheap check below cannot decide). Decide (plan.go) is a pure function of that state:
 // per object create, configure, unchanged, adopt, prune or keep with a reason; per add-on
 // the hook phase, the release record to write, and the prune (refused as a whole when over
-// the limits). Diff renders the plan, a dry run returns it, Sync executes it, add-on by
-// add-on in dependsOn order:
+// the limits). Diff renders the plan, a dry run returns it, Sync executes it: up to
+// ManagerOptions.AddonConcurrency add-ons at once, each after the add-ons it depends on
+// (dependsOn and the CRD order render infers) have finished, skipped if one failed:
 //
 //	widenInventory   record old ∪ new group-kinds and namespaces before touching anything
 //	ensureNamespace  create the add-on namespace when the plan says it is missing
