@@ -78,9 +78,10 @@ func helmTemplate(ctx context.Context, cf *chartFiles, release, namespace string
 	}
 	crds := ch.CRDObjects()
 	// The size of the stream `helm template` prints, counted before anything is parsed.
+	printed := func(source string, n int) int64 { return int64(len("---\n# Source: \n\n") + len(source) + n) }
 	size := int64(0)
 	for _, crd := range crds {
-		size += int64(len("---\n# Source: \n\n") + len(crd.Filename) + len(crd.File.Data))
+		size += printed(crd.Filename, len(crd.File.Data))
 	}
 	split := map[string][]string{}
 	for name, content := range files {
@@ -89,7 +90,7 @@ func helmTemplate(ctx context.Context, cf *chartFiles, release, namespace string
 		}
 		split[name] = splitManifests(content)
 		for _, d := range split[name] {
-			size += int64(len("---\n# Source: \n\n") + len(name) + len(d))
+			size += printed(name, len(d))
 		}
 	}
 	if size > maxSize {
@@ -230,28 +231,11 @@ func sortDocuments(files map[string][]string) ([]document, error) {
 			if err != nil {
 				return nil, fmt.Errorf("YAML parse error on %s: %w", p, err)
 			}
-			d := document{path: p, text: text}
-			if hookTypes, ok := annotations[AnnotationHook]; ok {
-				h := &helmHook{weight: atoiOrZero(annotations[AnnotationHookWeight])}
-				known := true
-				for _, t := range strings.Split(hookTypes, ",") {
-					e, ok := helmHookEvents[strings.ToLower(strings.TrimSpace(t))]
-					if !ok {
-						known = false
-						break
-					}
-					h.events = append(h.events, e)
-				}
-				if !known {
-					continue // Helm skips a hook of unknown type ("info: skipping unknown hook")
-				}
-				if dps, ok := annotations[AnnotationHookDeletePolicy]; ok {
-					for _, dp := range strings.Split(dps, ",") {
-						h.deletePolicies = append(h.deletePolicies, strings.ToLower(strings.TrimSpace(dp)))
-					}
-				}
-				d.hook = h
+			hook, known := hookOf(annotations)
+			if !known {
+				continue // Helm skips a hook of unknown type ("info: skipping unknown hook")
 			}
+			d := document{path: p, text: text, hook: hook}
 			if m != nil {
 				if d.objects, err = objectsOf(m); err != nil {
 					return nil, fmt.Errorf("template %s: %w", p, err)
@@ -261,6 +245,29 @@ func sortDocuments(files map[string][]string) ([]document, error) {
 		}
 	}
 	return out, nil
+}
+
+// hookOf reads a document's hook annotations as releaseutil.SortManifests does: nil for a
+// manifest (no helm.sh/hook); known is false when an event is not one Helm knows.
+func hookOf(annotations map[string]string) (h *helmHook, known bool) {
+	hookTypes, ok := annotations[AnnotationHook]
+	if !ok {
+		return nil, true
+	}
+	h = &helmHook{weight: atoiOrZero(annotations[AnnotationHookWeight])}
+	for _, t := range strings.Split(hookTypes, ",") {
+		e, ok := helmHookEvents[strings.ToLower(strings.TrimSpace(t))]
+		if !ok {
+			return nil, false
+		}
+		h.events = append(h.events, e)
+	}
+	if dps, ok := annotations[AnnotationHookDeletePolicy]; ok {
+		for _, dp := range strings.Split(dps, ",") {
+			h.deletePolicies = append(h.deletePolicies, strings.ToLower(strings.TrimSpace(dp)))
+		}
+	}
+	return h, true
 }
 
 func atoiOrZero(s string) int {

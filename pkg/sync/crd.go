@@ -16,8 +16,8 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 
 // establishCRDs waits until every CRD of the stage is Established, then resets the REST mapper
 // so the next stages find the new kinds. Unchanged CRDs that were already Established cost no
-// request.
-func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured, entries []ChangeSetEntry) error {
+// request; an applied one is watched from the version the apply returned (applied, by index).
+func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured, entries []ChangeSetEntry, applied []*unstructured.Unstructured) error {
 	start := time.Now()
 	changed := false
 	for i, o := range objs {
@@ -28,15 +28,13 @@ func (m *Manager) establishCRDs(ctx context.Context, r *addonRun, objs []*unstru
 			continue
 		}
 		changed = true
-		applied := r.appliedCRDs[o.GetName()]
-		if established(applied) {
+		if established(applied[i]) {
 			continue
 		}
-		if err := m.waitEstablished(ctx, o.GetName(), applied.GetResourceVersion()); err != nil {
+		if err := m.waitEstablished(ctx, o.GetName(), applied[i].GetResourceVersion()); err != nil {
 			return err
 		}
 	}
-	r.appliedCRDs = nil
 	if changed {
 		m.mapper.Reset()
 	}

@@ -219,9 +219,6 @@ func partOfSelectors(ids map[string]bool) []string {
 // six add-ons are 9 MB of JSON, CRDs most of it, and decoding them was a third of a no-op
 // sync. The items are what the dynamic client returns (TestListSelectedMatchesDynamic).
 func (m *Manager) listSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
-	if m.lists == nil {
-		return m.listSelectedDynamic(ctx, gvr, ns, selector)
-	}
 	segments := []string{"/apis", gvr.Group, gvr.Version}
 	if gvr.Group == "" {
 		segments = []string{"/api", gvr.Version}
@@ -262,25 +259,6 @@ func (m *Manager) listSelected(ctx context.Context, gvr schema.GroupVersionResou
 		items = append(items, u)
 	}
 	return items, nil
-}
-
-// listSelectedDynamic is listSelected through the dynamic client.
-func (m *Manager) listSelectedDynamic(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
-	var list *unstructured.UnstructuredList
-	var err error
-	opts := metav1.ListOptions{LabelSelector: selector}
-	if ns != "" {
-		list, err = m.dynamic.Resource(gvr).Namespace(ns).List(ctx, opts)
-	} else {
-		list, err = m.dynamic.Resource(gvr).List(ctx, opts)
-	}
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list %s in %q: %w", gvr.Resource, ns, err)
-	}
-	return list.Items, nil
 }
 
 // namespaceSnapshot lists the namespaces once, when the first add-on asks for one no object

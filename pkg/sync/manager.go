@@ -96,7 +96,7 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 // Manager applies rendered add-ons to one cluster and prunes what they no longer render.
 type Manager struct {
 	dynamic dynamic.Interface
-	// lists sends the gather step's LISTs (listSelected); nil lists through dynamic.
+	// lists sends the gather step's LISTs (listSelected).
 	lists rest.Interface
 	// kube reads and retires Helm release records.
 	kube   kubernetes.Interface
@@ -257,12 +257,7 @@ type addonRun struct {
 	plan  *AddonPlan
 	steps map[ObjectID]*ObjectStep
 	// live holds the live copies of the objects, keyed by ID.
-	live map[ObjectID]*unstructured.Unstructured
-	// appliedCRDs are the CRDs as the apply returned them, by name, until establishCRDs
-	// has waited for them (applyAll writes it concurrently).
-	appliedMu   gosync.Mutex
-	appliedCRDs map[string]*unstructured.Unstructured
-
+	live    map[ObjectID]*unstructured.Unstructured
 	changes ChangeSet
 }
 
@@ -350,8 +345,6 @@ func (m *Manager) execute(ctx context.Context, c *render.Cluster, in *PlanInput,
 		done[i] = make(chan struct{})
 		index[c.Addons[i].Name] = i
 	}
-	var mu gosync.Mutex
-	failed := map[string]bool{}
 	slots := make(chan struct{}, m.opts.AddonConcurrency)
 	var wg gosync.WaitGroup
 	for i := range c.Addons {
@@ -361,9 +354,14 @@ func (m *Manager) execute(ctx context.Context, c *render.Cluster, in *PlanInput,
 			defer close(done[i])
 			// Only add-ons earlier in the order are waited for: the render orders
 			// dependencies first, and a later one cannot be waited for without a cycle.
+			// Once done[j] is closed, errs[j] is final.
+			failedDep := ""
 			for _, d := range c.Addons[i].Spec.DependsOn {
 				if j, ok := index[d]; ok && j < i {
 					<-done[j]
+					if failedDep == "" && errs[j] != nil {
+						failedDep = d
+					}
 				}
 			}
 			select {
@@ -377,19 +375,11 @@ func (m *Manager) execute(ctx context.Context, c *render.Cluster, in *PlanInput,
 			}
 			r := m.newRun(&in.Addons[i], &plan.Addons[i], o)
 			progress(Event{Type: EventAddonStarted, Addon: r.addon.Name})
-			mu.Lock()
-			dep := failedDependency(r.addon, failed)
-			mu.Unlock()
 			var err error
-			if dep != "" {
-				err = skipForDependency(r, dep)
+			if failedDep != "" {
+				err = skipForDependency(r, failedDep)
 			} else {
 				err = m.runAddon(ctx, r)
-			}
-			if err != nil {
-				mu.Lock()
-				failed[r.addon.Name] = true
-				mu.Unlock()
 			}
 			runs[i], errs[i] = r, err
 			results[i] = AddonResult{Addon: r.addon.Name, ChangeSet: r.changes, Duration: time.Since(r.started), Err: err}
@@ -459,16 +449,6 @@ func (m *Manager) runPipeline(ctx context.Context, r *addonRun) error {
 		}
 	}
 	return nil
-}
-
-// failedDependency returns the first dependency of a that failed or was skipped.
-func failedDependency(a *render.Addon, failed map[string]bool) string {
-	for _, d := range a.Spec.DependsOn {
-		if failed[d] {
-			return d
-		}
-	}
-	return ""
 }
 
 // serialise makes a progress callback safe to call from several goroutines; nil becomes a no-op.

@@ -84,11 +84,11 @@ func addonNamespace(a *render.Addon) string {
 // appliedHash is the hex SHA-256 of the object's JSON without the hash annotation.
 func appliedHash(obj *unstructured.Unstructured) (string, error) {
 	content := obj.Object
-	if _, ok := obj.GetAnnotations()[AnnotationAppliedHash]; ok {
+	meta, _ := content["metadata"].(map[string]any)
+	ann, _ := meta["annotations"].(map[string]any)
+	if _, ok := ann[AnnotationAppliedHash]; ok {
 		// Copy only the maps on the way to the annotation: the object is not changed, and
 		// a big CRD is not copied to be hashed.
-		meta, _ := content["metadata"].(map[string]any)
-		ann, _ := meta["annotations"].(map[string]any)
 		ann = maps.Clone(ann)
 		delete(ann, AnnotationAppliedHash)
 		meta = maps.Clone(meta)
@@ -192,13 +192,13 @@ func (m *Manager) ensureNamespaceExists(ctx context.Context, ns string, dryRun b
 func (m *Manager) applyStages(ctx context.Context, r *addonRun) error {
 	for _, st := range stagesOf(r.objects) {
 		start := time.Now()
-		entries, err := m.applyAll(ctx, r, st.objects)
+		entries, applied, err := m.applyAll(ctx, r, st.objects)
 		r.changes.Add(entries...)
 		if err != nil {
 			return fmt.Errorf("stage %s: %w", st.stage, err)
 		}
 		if st.stage == stageCRDsNamespaces {
-			if err := m.establishCRDs(ctx, r, st.objects, entries); err != nil {
+			if err := m.establishCRDs(ctx, r, st.objects, entries, applied); err != nil {
 				return err
 			}
 		}
@@ -207,9 +207,11 @@ func (m *Manager) applyStages(ctx context.Context, r *addonRun) error {
 	return nil
 }
 
-// applyAll applies objects concurrently; entries are written by index.
-func (m *Manager) applyAll(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured) ([]ChangeSetEntry, error) {
+// applyAll applies objects concurrently; entries, and the objects as the API server returned
+// them (nil where nothing was sent), are written by index.
+func (m *Manager) applyAll(ctx context.Context, r *addonRun, objs []*unstructured.Unstructured) ([]ChangeSetEntry, []*unstructured.Unstructured, error) {
 	entries := make([]ChangeSetEntry, len(objs))
+	applied := make([]*unstructured.Unstructured, len(objs))
 	errs := make([]error, len(objs))
 	g := errgroup.Group{}
 	g.SetLimit(m.opts.Concurrency)
@@ -220,17 +222,17 @@ func (m *Manager) applyAll(ctx context.Context, r *addonRun, objs []*unstructure
 				entries[i], errs[i] = newEntry(r.addon.Name, id, ActionFailed, err.Error()), err
 				return nil
 			}
-			e, err := m.applyObject(ctx, r, obj)
+			e, out, err := m.applyObject(ctx, r, obj)
 			if err != nil {
 				e = newEntry(r.addon.Name, id, ActionFailed, err.Error())
 			}
-			entries[i], errs[i] = e, err
+			entries[i], applied[i], errs[i] = e, out, err
 			r.opts.Progress(Event{Type: EventObject, Addon: r.addon.Name, Entry: &entries[i]})
 			return nil
 		})
 	}
 	_ = g.Wait()
-	return entries, errors.Join(errs...)
+	return entries, applied, errors.Join(errs...)
 }
 
 // resourceFor maps an object to its dynamic client.
@@ -246,32 +248,26 @@ func (m *Manager) resourceFor(obj *unstructured.Unstructured) (dynamic.ResourceI
 	return m.dynamic.Resource(mapping.Resource), nil
 }
 
-// applyObject executes the plan's step for one object.
-func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructured.Unstructured) (ChangeSetEntry, error) {
+// applyObject executes the plan's step for one object, and returns the object the apply
+// returned (nil when nothing was sent, or when it was recreated).
+func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructured.Unstructured) (ChangeSetEntry, *unstructured.Unstructured, error) {
 	id := IDOf(obj)
 	st := r.steps[id]
 	if st == nil || st.Verb == VerbUnchanged {
-		return newEntry(r.addon.Name, id, ActionUnchanged, ""), nil
+		return newEntry(r.addon.Name, id, ActionUnchanged, ""), nil, nil
 	}
 	ri, err := m.resourceFor(obj)
 	if err != nil {
-		return ChangeSetEntry{}, fmt.Errorf("%s: %w", id, err)
+		return ChangeSetEntry{}, nil, fmt.Errorf("%s: %w", id, err)
 	}
 	out, err := m.applyObj(ctx, ri, obj, forceConflicts(r.addon), false)
 	if err != nil {
 		var imm *ImmutableFieldError
 		if errors.As(err, &imm) && r.addon.Spec.Sync.Recreate {
-			return m.recreate(ctx, ri, obj, r, imm)
+			e, err := m.recreate(ctx, ri, obj, r, imm)
+			return e, nil, err
 		}
-		return ChangeSetEntry{}, err
-	}
-	if id.GroupKind() == gkCRD {
-		r.appliedMu.Lock()
-		if r.appliedCRDs == nil {
-			r.appliedCRDs = map[string]*unstructured.Unstructured{}
-		}
-		r.appliedCRDs[obj.GetName()] = out
-		r.appliedMu.Unlock()
+		return ChangeSetEntry{}, nil, err
 	}
 	a := st.Verb.action()
 	if st.Live != nil && st.Live.GetResourceVersion() == out.GetResourceVersion() {
@@ -281,7 +277,7 @@ func (m *Manager) applyObject(ctx context.Context, r *addonRun, obj *unstructure
 	if a != ActionUnchanged && (st.Verb == VerbAdopt || st.Verb == VerbConfigure) {
 		msg = st.Reason
 	}
-	return newEntry(r.addon.Name, id, a, msg), nil
+	return newEntry(r.addon.Name, id, a, msg), out, nil
 }
 
 // sameContent compares two versions of an object without managedFields and resourceVersion.

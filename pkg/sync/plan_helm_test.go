@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,20 +108,8 @@ func TestDecideHelmAdoption(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := PlanInput{Cluster: "c", Addons: append([]AddonState{tt.state}, tt.others...), Options: planOpts()}
 			ap := Decide(in).Addons[0]
-			if tt.wantErr != "" {
-				if ap.Err == nil || !strings.Contains(ap.Err.Error(), tt.wantErr) {
-					t.Fatalf("Err = %v, want %q", ap.Err, tt.wantErr)
-				}
+			if !checkAddonPlan(t, ap, tt.wantErr, tt.wantVerbs, tt.wantReason) {
 				return
-			}
-			if ap.Err != nil {
-				t.Fatal(ap.Err)
-			}
-			if diff := cmp.Diff(tt.wantVerbs, verbs(ap)); diff != "" {
-				t.Errorf("verbs (-want +got):\n%s", diff)
-			}
-			if tt.wantReason != "" && ap.Objects[0].Reason != tt.wantReason {
-				t.Errorf("reason = %q, want %q", ap.Objects[0].Reason, tt.wantReason)
 			}
 			got := map[string]Verb{}
 			for _, s := range ap.HelmLeftovers {

@@ -95,6 +95,29 @@ func withDesired(d *unstructured.Unstructured, s ObjectState) ObjectState {
 	return s
 }
 
+// checkAddonPlan checks a decided add-on: with wantErr, that its plan failed with it (and
+// false is returned: nothing else to check); else that it did not fail, its verbs, and the
+// first object's reason when wantReason is set.
+func checkAddonPlan(t *testing.T, ap AddonPlan, wantErr string, wantVerbs map[string]Verb, wantReason string) bool {
+	t.Helper()
+	if wantErr != "" {
+		if ap.Err == nil || !strings.Contains(ap.Err.Error(), wantErr) {
+			t.Fatalf("Err = %v, want %q", ap.Err, wantErr)
+		}
+		return false
+	}
+	if ap.Err != nil {
+		t.Fatal(ap.Err)
+	}
+	if diff := cmp.Diff(wantVerbs, verbs(ap)); diff != "" {
+		t.Errorf("verbs (-want +got):\n%s", diff)
+	}
+	if wantReason != "" && ap.Objects[0].Reason != wantReason {
+		t.Errorf("reason = %q, want %q", ap.Objects[0].Reason, wantReason)
+	}
+	return true
+}
+
 func verbs(p AddonPlan) map[string]Verb {
 	out := map[string]Verb{}
 	for _, s := range append(append([]ObjectStep{}, p.Objects...), p.Prune...) {
@@ -194,20 +217,8 @@ func TestDecideObjects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := Decide(PlanInput{Cluster: "c", Addons: []AddonState{tt.state}, Options: planOpts()})
 			ap := p.Addons[0]
-			if tt.wantErr != "" {
-				if ap.Err == nil || !strings.Contains(ap.Err.Error(), tt.wantErr) {
-					t.Fatalf("Err = %v, want %q", ap.Err, tt.wantErr)
-				}
+			if !checkAddonPlan(t, ap, tt.wantErr, tt.want, tt.reason) {
 				return
-			}
-			if ap.Err != nil {
-				t.Fatal(ap.Err)
-			}
-			if diff := cmp.Diff(tt.want, verbs(ap)); diff != "" {
-				t.Errorf("verbs (-want +got):\n%s", diff)
-			}
-			if tt.reason != "" && ap.Objects[0].Reason != tt.reason {
-				t.Errorf("reason = %q, want %q", ap.Objects[0].Reason, tt.reason)
 			}
 			if ap.Hooks != tt.wantHooks {
 				t.Errorf("hooks = %s, want %s", ap.Hooks, tt.wantHooks)

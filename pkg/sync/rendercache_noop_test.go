@@ -5,7 +5,9 @@ import (
 	"reflect"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -173,4 +175,23 @@ func workloadConfig(t *testing.T, prefix string) *config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// listSelectedDynamic is listSelected through the dynamic client: the reference.
+func (m *Manager) listSelectedDynamic(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
+	var list *unstructured.UnstructuredList
+	var err error
+	opts := metav1.ListOptions{LabelSelector: selector}
+	if ns != "" {
+		list, err = m.dynamic.Resource(gvr).Namespace(ns).List(ctx, opts)
+	} else {
+		list, err = m.dynamic.Resource(gvr).List(ctx, opts)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
 }
